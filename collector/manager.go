@@ -1,0 +1,318 @@
+package collector
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
+)
+
+// Manager runs one ingestion loop per configured tenant and applies new configurations. The
+// per-tenant ingestion state (high-water mark, remembered ids, distinct-user tracker, request
+// budget) is kept across reloads so a reload never re-counts rows or resets the budget.
+type Manager struct {
+	metrics *Metrics
+	logger  *slog.Logger
+	now     func() time.Time
+
+	// graphOptions lets tests shorten retry delays; nil in production.
+	graphOptions func(*graph.Options)
+
+	mu      sync.Mutex
+	tenants map[string]*tenantRunner
+	ctx     context.Context
+}
+
+type tenantRunner struct {
+	cfg     config.Tenant
+	source  *signInSource
+	users   *userTracker
+	pacer   *graph.Pacer
+	cancel  context.CancelFunc
+	done    chan struct{}
+	client  *graph.Client
+	initErr error
+}
+
+// Options configure a Manager.
+type Options struct {
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
+}
+
+// NewManager creates a Manager whose metrics are registered on reg. Loops start on Apply and stop
+// when ctx is done.
+func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Manager{
+		metrics: NewMetrics(reg), logger: opts.Logger, now: opts.Now,
+		tenants: map[string]*tenantRunner{}, ctx: ctx,
+	}
+	reg.MustRegister(&usersCollector{m: m})
+	return m
+}
+
+// Apply makes the running set of tenants match cfg: tenants no longer configured stop and their
+// series are deleted; new tenants start; changed tenants restart with their ingestion state kept.
+func (m *Manager) Apply(cfg *config.Config) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want := map[string]config.Tenant{}
+	for _, t := range cfg.Tenants {
+		want[t.Name] = t
+	}
+	for name, r := range m.tenants {
+		if _, ok := want[name]; !ok {
+			r.stop()
+			delete(m.tenants, name)
+			m.metrics.deleteTenant(name)
+			m.logger.Info("tenant removed", "tenant", name)
+		}
+	}
+	for _, t := range cfg.Tenants {
+		r, ok := m.tenants[t.Name]
+		if ok && reflect.DeepEqual(r.cfg, t) {
+			continue
+		}
+		if ok {
+			r.stop()
+			r.cfg = t
+			r.source.setSettings(t.SignIns)
+			if !reflect.DeepEqual(r.users.windows, durations(t.SignIns.UserWindows)) {
+				r.users = newUserTracker(durations(t.SignIns.UserWindows))
+				r.source.users = r.users
+			}
+			m.logger.Info("tenant configuration changed, restarting its loop", "tenant", t.Name)
+		} else {
+			users := newUserTracker(durations(t.SignIns.UserWindows))
+			r = &tenantRunner{
+				cfg:    t,
+				users:  users,
+				pacer:  graph.NewPacer(5, 10*time.Second),
+				source: newSignInSource(t.Name, t.SignIns, m.metrics, users, m.logger, m.now),
+			}
+			m.tenants[t.Name] = r
+			m.logger.Info("tenant added", "tenant", t.Name, "tenant_id", t.TenantID, "cloud", t.Cloud)
+		}
+		r.client, r.initErr = m.newClient(t, r.pacer)
+		if r.initErr != nil {
+			m.logger.Error("cannot set up Graph client for tenant", "tenant", t.Name, "err", r.initErr)
+			r.source.recordError(fmt.Errorf("%w: %w", graph.ErrAuthentication, r.initErr))
+			continue
+		}
+		r.start(m.ctx)
+	}
+}
+
+// Ready reports whether every configured tenant has completed a successful poll.
+func (m *Manager) Ready() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.tenants) == 0 {
+		return false
+	}
+	for _, r := range m.tenants {
+		if !r.source.ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// Stop stops every loop and waits for them.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.tenants {
+		r.stop()
+	}
+}
+
+func (r *tenantRunner) start(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	r.cancel, r.done = cancel, make(chan struct{})
+	go func() {
+		defer close(r.done)
+		interval := time.Duration(r.cfg.SignIns.PollInterval)
+		for {
+			_ = r.source.poll(ctx, r.client) // errors are counted and logged by the source
+			t := time.NewTimer(interval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+func (r *tenantRunner) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+		r.cancel = nil
+	}
+}
+
+// newClient builds the credential and Graph client of a tenant from its configuration.
+func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client, error) {
+	httpClient, err := httpClientFor(t)
+	if err != nil {
+		return nil, err
+	}
+	co := graph.CredentialOptions{
+		Type:                     t.Credential.Type,
+		TenantID:                 t.TenantID,
+		ClientID:                 t.Credential.ClientID,
+		FederatedTokenFile:       t.Credential.FederatedTokenFile,
+		SendCertificateChain:     t.Credential.SendCertificateChain,
+		AuthorityHost:            t.AuthorityHost,
+		DisableInstanceDiscovery: t.IsCustomCloud(),
+		HTTPClient:               httpClient,
+	}
+	switch t.Credential.Type {
+	case "client_secret":
+		if co.ClientSecret, err = t.Credential.Secret(); err != nil {
+			return nil, err
+		}
+	case "client_certificate":
+		if co.Certificate, err = os.ReadFile(t.Credential.CertificateFile); err != nil {
+			return nil, fmt.Errorf("reading credential.certificate_file: %w", err)
+		}
+		if co.CertificatePassword, err = t.Credential.CertificatePassword(); err != nil {
+			return nil, err
+		}
+	}
+	cred, err := graph.NewCredential(co)
+	if err != nil {
+		return nil, err
+	}
+	opts := graph.Options{
+		GraphEndpoint: t.GraphEndpoint,
+		Credential:    cred,
+		HTTPClient:    httpClient,
+		Pacer:         pacer,
+		Observer:      observer{m: m.metrics, tenant: t.Name},
+		Logger:        m.logger.With("tenant", t.Name),
+	}
+	if m.graphOptions != nil {
+		m.graphOptions(&opts)
+	}
+	return graph.New(opts)
+}
+
+// httpClientFor returns the HTTP client for a tenant's authority and Graph: the default one, or one
+// that also trusts the tenant's ca_file (private clouds, the simulated tenant).
+func httpClientFor(t config.Tenant) (*http.Client, error) {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 2 * time.Minute,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   4,
+		ForceAttemptHTTP2:     true,
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificate found", t.CAFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+func durations(ds []config.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = time.Duration(d)
+	}
+	return out
+}
+
+// observer feeds the Graph client's request events into the tenant's self-metrics.
+type observer struct {
+	m      *Metrics
+	tenant string
+}
+
+func (o observer) Request(endpoint string, code int, d time.Duration) {
+	o.m.GraphRequests.WithLabelValues(o.tenant, endpoint, fmt.Sprint(code)).Inc()
+	o.m.GraphDuration.WithLabelValues(o.tenant, endpoint).Observe(d.Seconds())
+}
+
+func (o observer) Throttled(endpoint string, _ time.Duration) {
+	o.m.GraphThrottled.WithLabelValues(o.tenant, endpoint).Inc()
+}
+
+func (o observer) Retry(endpoint, reason string) {
+	o.m.GraphRetries.WithLabelValues(o.tenant, endpoint, reason).Inc()
+}
+
+func (o observer) MalformedRows(endpoint string, n int) {
+	o.m.MalformedRows.WithLabelValues(o.tenant, endpoint).Add(float64(n))
+}
+
+var (
+	usersChallengedDesc = prometheus.NewDesc("entra_mfa_users_challenged",
+		"Distinct users asked for a second factor (prompted, denied, or satisfied by performing a method) with a sign-in inside the trailing window.",
+		[]string{"tenant", "window"}, nil)
+	usersFailedDesc = prometheus.NewDesc("entra_mfa_users_failed",
+		"Distinct users with at least one denied MFA attempt inside the trailing window.",
+		[]string{"tenant", "window"}, nil)
+	usersTrackedDesc = prometheus.NewDesc("entra_mfa_users_tracked",
+		"Users remembered (as salted hashes) for the distinct-user gauges.",
+		[]string{"tenant"}, nil)
+)
+
+// usersCollector computes the distinct-user gauges at scrape time from each tenant's tracker.
+type usersCollector struct{ m *Manager }
+
+func (c *usersCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- usersChallengedDesc
+	ch <- usersFailedDesc
+	ch <- usersTrackedDesc
+}
+
+func (c *usersCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	trackers := map[string]*userTracker{}
+	for name, r := range c.m.tenants {
+		trackers[name] = r.users
+	}
+	c.m.mu.Unlock()
+	now := c.m.now()
+	for name, u := range trackers {
+		for _, w := range u.counts(now) {
+			ch <- prometheus.MustNewConstMetric(usersChallengedDesc, prometheus.GaugeValue, float64(w.challenged), name, windowLabel(w.window))
+			ch <- prometheus.MustNewConstMetric(usersFailedDesc, prometheus.GaugeValue, float64(w.failed), name, windowLabel(w.window))
+		}
+		ch <- prometheus.MustNewConstMetric(usersTrackedDesc, prometheus.GaugeValue, float64(u.size()), name)
+	}
+}

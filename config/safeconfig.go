@@ -1,0 +1,71 @@
+package config
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SafeConfig holds the current configuration for concurrent readers and swaps it on reload,
+// like blackbox_exporter's SafeConfig. A failed reload keeps the previous configuration so
+// that a typo pushed to a running exporter does not stop it.
+type SafeConfig struct {
+	mu  sync.RWMutex
+	cfg *Config
+
+	successful prometheus.Gauge
+	timestamp  prometheus.Gauge
+	now        func() time.Time // replaced in tests
+}
+
+// NewSafeConfig creates an empty holder and registers its two reload metrics with reg
+// (skipped when reg is nil).
+func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
+	s := &SafeConfig{
+		successful: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "entra_exporter_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful (1) or not (0).",
+		}),
+		timestamp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "entra_exporter_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+		now: time.Now,
+	}
+	if reg != nil {
+		reg.MustRegister(s.successful, s.timestamp)
+	}
+	return s
+}
+
+// Reload loads path and makes it current. On error the previous configuration stays and
+// entra_exporter_config_last_reload_successful drops to 0.
+func (s *SafeConfig) Reload(path string) error {
+	c, err := Load(path)
+	if err != nil {
+		s.successful.Set(0)
+		return fmt.Errorf("reload config: %w", err)
+	}
+	s.Set(c)
+	return nil
+}
+
+// Set makes c current and counts as a successful load; it is meant for configurations built
+// in code, which the caller is expected to have defaulted and validated.
+func (s *SafeConfig) Set(c *Config) {
+	s.mu.Lock()
+	s.cfg = c
+	s.mu.Unlock()
+	s.successful.Set(1)
+	s.timestamp.Set(float64(s.now().UnixNano()) / 1e9)
+}
+
+// Get returns the current configuration, nil before the first successful load. Callers must
+// treat it as read-only: it is shared with every other reader.
+func (s *SafeConfig) Get() *Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg
+}
