@@ -27,8 +27,12 @@ type Manager struct {
 	logger  *slog.Logger
 	now     func() time.Time
 
-	// graphOptions lets tests shorten retry delays; nil in production.
+	// Test hooks, zero in production: graphOptions adjusts each client's options (shorter retry
+	// delays, wrapped observer); budgetPer replaces the 10-second budget window; manual stops
+	// Apply from starting poll loops, so a test drives polls itself with pollOnce.
 	graphOptions func(*graph.Options)
+	budgetPer    time.Duration
+	manual       bool
 
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
@@ -105,7 +109,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,
-				pacer:  graph.NewPacer(5, 10*time.Second),
+				pacer:  graph.NewPacer(graphRequestsPerWindow, m.budgetWindow()),
 				source: newSignInSource(t.Name, t.SignIns, m.metrics, users, m.logger, m.now),
 			}
 			m.tenants[t.Name] = r
@@ -117,8 +121,37 @@ func (m *Manager) Apply(cfg *config.Config) {
 			r.source.recordError(fmt.Errorf("%w: %w", graph.ErrAuthentication, r.initErr))
 			continue
 		}
-		r.start(m.ctx)
+		if !m.manual {
+			r.start(m.ctx)
+		}
 	}
+}
+
+// Graph's identity-and-access-reports budget: 5 requests per 10 seconds per app and tenant.
+const (
+	graphRequestsPerWindow = 5
+	graphBudgetWindow      = 10 * time.Second
+)
+
+func (m *Manager) budgetWindow() time.Duration {
+	if m.budgetPer > 0 {
+		return m.budgetPer
+	}
+	return graphBudgetWindow
+}
+
+// pollOnce runs one sign-in poll of a tenant now (tests).
+func (m *Manager) pollOnce(ctx context.Context, tenant string) error {
+	m.mu.Lock()
+	r, ok := m.tenants[tenant]
+	m.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no tenant %q", tenant)
+	}
+	if r.initErr != nil {
+		return r.initErr
+	}
+	return r.source.poll(ctx, r.client)
 }
 
 // Ready reports whether every configured tenant has completed a successful poll.

@@ -1,0 +1,2 @@
+// Package deploytest holds tests of the deployment files (Kubernetes manifests).
+package deploytest
