@@ -29,7 +29,7 @@ func MetricDocs() []MetricDoc {
 		{m.GraphRetries, "counter"}, {m.MalformedRows, "counter"}, {m.Polls, "counter"},
 		{m.PollErrors, "counter"}, {m.LastSuccess, "gauge"}, {m.Lag, "gauge"}, {m.RowsFetched, "counter"},
 		{m.RowsDeduplicated, "counter"}, {m.RowsTooOld, "counter"}, {m.DedupIDs, "gauge"},
-		{m.Unclassified, "counter"}, {m.AccessProblem, "gauge"}, {&usersCollector{}, "gauge"},
+		{m.Unclassified, "counter"}, {m.AccessProblem, "gauge"}, {m.SettleDelay, "gauge"}, {m.PollInterval, "gauge"}, {&usersCollector{}, "gauge"},
 	}
 	var out []MetricDoc
 	for _, tc := range typed {

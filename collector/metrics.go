@@ -30,6 +30,8 @@ type Metrics struct {
 	DedupIDs         *prometheus.GaugeVec
 	Unclassified     *prometheus.CounterVec
 	AccessProblem    *prometheus.GaugeVec
+	SettleDelay      *prometheus.GaugeVec
+	PollInterval     *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -108,8 +110,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Subsystem: "graph", Name: "access_problem",
 			Help: "1 while the last poll of a source failed for want of a licence, a permission or a working credential (reason label), else 0.",
 		}, []string{"tenant", "source", "reason"}),
+		SettleDelay: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "settle_delay_seconds",
+			Help: "Configured settle delay: rows younger than this are not counted yet (alert rules compare the lag with it).",
+		}, []string{"tenant", "source"}),
+		PollInterval: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "poll_interval_seconds",
+			Help: "Configured interval between two polls of a source.",
+		}, []string{"tenant", "source"}),
 	}
-	reg.MustRegister(m.SignIns, m.SignInsByClient, m.MFAAttempts, m.GraphRequests, m.GraphDuration,
+	reg.MustRegister(m.SettleDelay, m.PollInterval, m.SignIns, m.SignInsByClient, m.MFAAttempts, m.GraphRequests, m.GraphDuration,
 		m.GraphThrottled, m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag,
 		m.RowsFetched, m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.Unclassified, m.AccessProblem)
 	return m
@@ -125,7 +135,7 @@ func (m *Metrics) deleteTenant(tenant string) {
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
 		m.SignIns, m.SignInsByClient, m.MFAAttempts, m.GraphRequests, m.GraphDuration, m.GraphThrottled,
 		m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag, m.RowsFetched,
-		m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.Unclassified, m.AccessProblem,
+		m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.Unclassified, m.AccessProblem, m.SettleDelay, m.PollInterval,
 	} {
 		v.DeletePartialMatch(l)
 	}

@@ -44,16 +44,25 @@ type signInSource struct {
 }
 
 func newSignInSource(tenant string, settings config.SignIns, m *Metrics, users *userTracker, logger *slog.Logger, now func() time.Time) *signInSource {
-	return &signInSource{
+	s := &signInSource{
 		tenant: tenant, metrics: m, users: users, logger: logger, now: now,
 		unknown: newUnknownLog(logger, 1000), settings: settings, seen: map[string]time.Time{},
 	}
+	s.exportSettings()
+	return s
 }
 
 func (s *signInSource) setSettings(settings config.SignIns) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settings = settings
+	s.exportSettings()
+}
+
+// exportSettings publishes the timing settings, so alert rules can compare the lag with them.
+func (s *signInSource) exportSettings() {
+	s.metrics.SettleDelay.WithLabelValues(s.tenant, sourceSignIns).Set(time.Duration(s.settings.SettleDelay).Seconds())
+	s.metrics.PollInterval.WithLabelValues(s.tenant, sourceSignIns).Set(time.Duration(s.settings.PollInterval).Seconds())
 }
 
 func (s *signInSource) ready() bool {

@@ -12,6 +12,7 @@ staticcheck_version=v0.8.2
 
 need_apt=()
 [ -x "$root/debroot/usr/bin/promtool" ] || need_apt+=(prometheus)
+[ -x "$root/debroot/usr/bin/prometheus-alertmanager" ] || need_apt+=(prometheus-alertmanager)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "tools.sh: apt-get not found; install Prometheus 2.42+ and set PROMTOOL" >&2
@@ -31,4 +32,6 @@ fi
 
 echo "PROMTOOL=$root/debroot/usr/bin/promtool"
 echo "PROMETHEUS=$root/debroot/usr/bin/prometheus"
+echo "ALERTMANAGER=$root/debroot/usr/bin/prometheus-alertmanager"
+echo "AMTOOL=$root/debroot/usr/bin/amtool"
 echo "STATICCHECK=$root/bin/staticcheck"

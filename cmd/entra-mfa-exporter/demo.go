@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
@@ -27,19 +29,19 @@ const (
 // real pipeline (azidentity client-secret flow, Graph client, collector) at it. The CA certificate
 // and the client secret go to a temporary directory, exactly as a real deployment would mount
 // them, so the demo exercises the same code path as production.
-func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64) (*config.Config, func(), error) {
+func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64) (*config.Config, *simtenant.Tenant, func(), error) {
 	sim, err := simtenant.Start(simtenant.Options{
 		Seed:          time.Now().UnixNano(),
 		LatenessScale: demoLatenessScale,
 		Logger:        logger.With("component", "simtenant"),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	dir, err := os.MkdirTemp("", "entra-mfa-exporter-demo-")
 	if err != nil {
 		sim.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cleanup := func() {
 		sim.Close()
@@ -49,11 +51,11 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 	secretFile := filepath.Join(dir, "client-secret")
 	if err := sim.WriteCACert(caFile); err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := os.WriteFile(secretFile, []byte(sim.ClientSecret()), 0o600); err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	now := time.Now()
@@ -86,9 +88,33 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		stop()
-		return nil, nil, fmt.Errorf("demo configuration: %w", err)
+		return nil, nil, nil, fmt.Errorf("demo configuration: %w", err)
 	}
 	logger.Warn("DEMO MODE: the data is SIMULATED by an embedded fake tenant, not read from Microsoft Entra ID",
 		"authority", sim.AuthorityHost(), "graph", sim.GraphEndpoint(), "flows_per_second", flowsPerSecond)
-	return cfg, stop, nil
+	return cfg, sim, stop, nil
+}
+
+// burstHandler lets a demo user (and the end-to-end tests of the alert rules) make the simulated
+// tenant emit a burst of MFA denials now: POST /-/demo/burst?kind=user_declined&n=200. Kinds are
+// the denied-reason labels and "mfa_fatigue". It exists only in --demo.
+func burstHandler(sim *simtenant.Tenant) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+			return
+		}
+		kind := r.URL.Query().Get("kind")
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err != nil || n <= 0 || n > 100000 {
+			http.Error(w, "n must be an integer between 1 and 100000", http.StatusBadRequest)
+			return
+		}
+		if err := sim.Burst(kind, n); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "simulated %d %s rows\n", n, kind)
+	}
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -26,6 +26,7 @@ import (
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
 const exporterName = "entra_mfa_exporter"
@@ -132,12 +133,14 @@ func runServer(ctx context.Context, o serverOptions) error {
 		manager.Apply(safe.Get())
 		return nil
 	}
+	var demoSim *simtenant.Tenant
 	if o.demo {
-		cfg, cleanup, err := startDemo(ctx, logger, o.demoRate)
+		cfg, sim, cleanup, err := startDemo(ctx, logger, o.demoRate)
 		if err != nil {
 			return fmt.Errorf("starting the simulated tenant: %w", err)
 		}
 		defer cleanup()
+		demoSim = sim
 		safe.Set(cfg)
 		manager.Apply(cfg)
 		reload = func() error { return errors.New("demo mode has no configuration file to reload") }
@@ -168,6 +171,9 @@ func runServer(ctx context.Context, o serverOptions) error {
 	}()
 
 	mux := newMux(o.metricsPath, reg, manager.Ready, reload, logger)
+	if demoSim != nil {
+		mux.Handle("/-/demo/burst", burstHandler(demoSim))
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(srv, o.web, logger) }()

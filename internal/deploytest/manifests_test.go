@@ -30,9 +30,13 @@ type manifest struct {
 					Ports []struct {
 						ContainerPort int `yaml:"containerPort"`
 					} `yaml:"ports"`
-					LivenessProbe  struct{ HTTPGet struct{ Path string } `yaml:"httpGet"` } `yaml:"livenessProbe"`
-					ReadinessProbe struct{ HTTPGet struct{ Path string } `yaml:"httpGet"` } `yaml:"readinessProbe"`
-					VolumeMounts   []struct {
+					LivenessProbe struct {
+						HTTPGet struct{ Path string } `yaml:"httpGet"`
+					} `yaml:"livenessProbe"`
+					ReadinessProbe struct {
+						HTTPGet struct{ Path string } `yaml:"httpGet"`
+					} `yaml:"readinessProbe"`
+					VolumeMounts []struct {
 						MountPath string `yaml:"mountPath"`
 					} `yaml:"volumeMounts"`
 				} `yaml:"containers"`
