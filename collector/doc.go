@@ -24,12 +24,14 @@ func MetricDocs() []MetricDoc {
 		c   prometheus.Collector
 		typ string
 	}{
-		{m.SignIns, "counter"}, {m.SignInsByClient, "counter"}, {m.MFAAttempts, "counter"},
+		{&countersCollector{}, "counter"},
 		{m.GraphRequests, "counter"}, {m.GraphDuration, "histogram"}, {m.GraphThrottled, "counter"},
 		{m.GraphRetries, "counter"}, {m.MalformedRows, "counter"}, {m.Polls, "counter"},
 		{m.PollErrors, "counter"}, {m.LastSuccess, "gauge"}, {m.Lag, "gauge"}, {m.RowsFetched, "counter"},
 		{m.RowsDeduplicated, "counter"}, {m.RowsTooOld, "counter"}, {m.DedupIDs, "gauge"},
-		{m.Unclassified, "counter"}, {m.AccessProblem, "gauge"}, {m.SettleDelay, "gauge"}, {m.PollInterval, "gauge"}, {&usersCollector{}, "gauge"},
+		{m.AccessProblem, "gauge"}, {m.SettleDelay, "gauge"}, {m.PollInterval, "gauge"},
+		{m.LateRows, "counter"}, {m.Lateness, "histogram"}, {m.Backlog, "gauge"}, {m.StateCommits, "counter"},
+		{m.StateBytes, "gauge"}, {m.StateLastCommit, "gauge"}, {m.StateRestore, "counter"}, {&usersCollector{}, "gauge"},
 	}
 	var out []MetricDoc
 	for _, tc := range typed {

@@ -22,13 +22,16 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
-// fixtureEpoch is the time the createdDateTime values of testdata/signins.json count from; the
-// test shifts every row so that the fixture ends about 10 minutes before now.
+// fixtureEpoch is the time the createdDateTime values of testdata/signins.json count from: rows
+// are 10 s apart, from fixtureEpoch to fixtureEpoch+31m.
 var fixtureEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// loadFixture reads testdata/signins.json, moves its rows to [now-41m, now-10m] and makes the
-// rows marked "_late" visible only at lateAt. It returns the rows ready for LoadFixture.
-func loadFixture(t *testing.T, now, lateAt time.Time) []byte {
+// fixtureLateness is how long after createdDateTime the rows marked "_late" become visible:
+// beyond the settle delay, inside the reconcile horizon.
+const fixtureLateness = 40 * time.Minute
+
+// loadFixture reads testdata/signins.json and turns its "_late" marks into visibility delays.
+func loadFixture(t *testing.T) []byte {
 	t.Helper()
 	data, err := os.ReadFile("testdata/signins.json")
 	if err != nil {
@@ -38,17 +41,10 @@ func loadFixture(t *testing.T, now, lateAt time.Time) []byte {
 	if err := json.Unmarshal(data, &rows); err != nil {
 		t.Fatal(err)
 	}
-	shift := now.Add(-41 * time.Minute).Sub(fixtureEpoch)
 	for _, r := range rows {
-		created, err := time.Parse(time.RFC3339, r["createdDateTime"].(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		created = created.Add(shift)
-		r["createdDateTime"] = created.Format(time.RFC3339)
 		if r["_late"] == true {
 			delete(r, "_late")
-			r["_visibleAfterSeconds"] = lateAt.Sub(created).Seconds()
+			r["_visibleAfterSeconds"] = fixtureLateness.Seconds()
 		}
 	}
 	out, err := json.Marshal(rows)
@@ -56,6 +52,25 @@ func loadFixture(t *testing.T, now, lateAt time.Time) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// testClock is the time of the simulated tenant (row visibility) and of the collector (windows).
+// Request pacing keeps real time.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
 }
 
 // logBuffer collects log output for assertions.
@@ -102,8 +117,9 @@ type testEnv struct {
 // newTestEnv starts a simulated tenant and a Manager in manual mode with one tenant, "fixture",
 // configured exactly as a user would: custom cloud, CA file, client secret in a file. The real
 // azidentity client-secret flow runs against the simulated authority.
-func newTestEnv(t *testing.T, simOpts simtenant.Options, signIns config.SignIns) *testEnv {
+func newTestEnv(t *testing.T, simOpts simtenant.Options, signIns config.SignIns, now func() time.Time, storage string) *testEnv {
 	t.Helper()
+	simOpts.Now = now
 	sim, err := simtenant.Start(simOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +148,8 @@ func newTestEnv(t *testing.T, simOpts simtenant.Options, signIns config.SignIns)
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	m := NewManager(ctx, reg, Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	m := NewManager(ctx, reg, Options{Now: now, StoragePath: storage,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	m.manual = true
 	m.budgetPer = 500 * time.Millisecond
 	hook := &hookObserver{}
@@ -176,20 +193,34 @@ func (e *testEnv) sum(t *testing.T, name string) float64 {
 // package: every satisfied and denied reason, every result code the mapping produces, every
 // method and component, unknown strings; plus one row Graph returns twice) and checks the exact
 // counters after a 5xx burst, a malformed page half-way through the first poll, throttling with
-// Retry-After, and late rows.
+// Retry-After, and late rows found by the reconcile pass.
+//
+// Timeline (fixture rows span epoch .. epoch+31m; 17 of them become visible 40 minutes late):
+//
+//	epoch+36m  poll 1: fresh read [epoch-4m, epoch+31m) fails on its 4th page (invalid JSON);
+//	           the 3 good pages stay counted
+//	epoch+37m  poll 2: fresh read again, through two 429s: all rows visible so far counted once
+//	epoch+61m  poll 3: the reconcile pass reads [epoch-4m, epoch+11m): late rows of that range
+//	epoch+90m  poll 4: the reconcile pass reads [epoch+11m, epoch+40m): the other late rows
+//	epoch+95m  poll 5: nothing new
+//
+// The reconcile horizon here is settle (5m) + reconcile delay (45m): rows up to 50 minutes late
+// are counted.
 func TestFixtureCountsExactlyOnceThroughFaults(t *testing.T) {
-	now := time.Now()
-	lateAt := now.Add(6 * time.Second)
+	clk := &testClock{now: fixtureEpoch.Add(36 * time.Minute)}
 	env := newTestEnv(t,
-		simtenant.Options{PageSize: 25, RateLimit: 5, RateWindow: time.Second},
+		simtenant.Options{PageSize: 25, RateLimit: -1},
 		config.SignIns{
-			SettleDelay: config.Duration(5 * time.Minute), RereadWindow: config.Duration(45 * time.Minute),
-			Lookback: config.Duration(time.Hour), EventTypes: []string{"interactive", "non_interactive"},
-		})
-	if err := env.sim.LoadFixture(bytes.NewReader(loadFixture(t, now, lateAt))); err != nil {
+			SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(45 * time.Minute),
+			ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(40 * time.Minute),
+			EventTypes:  []string{"interactive", "non_interactive"},
+			UserWindows: []config.Duration{config.Duration(24 * time.Hour), config.Duration(7 * 24 * time.Hour)},
+		}, clk.Now, t.TempDir())
+	if err := env.sim.LoadFixture(bytes.NewReader(loadFixture(t))); err != nil {
 		t.Fatal(err)
 	}
 	m := env.manager.metrics
+	const lateRows = 17
 
 	// Poll 1: a burst of three 503s (retried), then the 4th page is invalid JSON twice (the
 	// client retries a broken page once), so the poll fails after three good pages.
@@ -219,28 +250,25 @@ func TestFixtureCountsExactlyOnceThroughFaults(t *testing.T) {
 		t.Errorf("the malformed page was not logged:\n%s", env.logs.String())
 	}
 
-	// Poll 2: two 429s with Retry-After; everything visible so far is counted, the first 75
-	// rows are recognised as already counted.
+	// Poll 2: two 429s with Retry-After; every row visible so far is counted, the first 75 rows
+	// are recognised as already counted.
+	clk.Set(fixtureEpoch.Add(37 * time.Minute))
 	env.sim.InjectFault(simtenant.Fault{Kind: simtenant.FaultThrottle, Count: 2, RetryAfter: time.Second})
 	if err := env.poll(t); err != nil {
 		t.Fatalf("poll 2: %v", err)
 	}
-	if got := testutil.ToFloat64(m.GraphThrottled.WithLabelValues("fixture", sourceSignIns)); got < 2 {
-		t.Errorf("throttled_total = %v, want at least 2", got)
+	if got := testutil.ToFloat64(m.GraphThrottled.WithLabelValues("fixture", sourceSignIns)); got != 2 {
+		t.Errorf("throttled_total = %v, want 2", got)
 	}
-	const lateRows = 17
 	if got := env.sum(t, "entra_signins_total"); got != 186-lateRows {
 		t.Errorf("after poll 2: %v sign-ins counted, want %d (all but the late rows)", got, 186-lateRows)
 	}
 
-	// Poll 3, once the late rows are visible: they are counted, nothing else twice.
-	time.Sleep(time.Until(lateAt.Add(100 * time.Millisecond)))
-	if err := env.poll(t); err != nil {
-		t.Fatalf("poll 3: %v", err)
-	}
-	// Poll 4: nothing new.
-	if err := env.poll(t); err != nil {
-		t.Fatalf("poll 4: %v", err)
+	for i, at := range []time.Duration{61 * time.Minute, 90 * time.Minute, 95 * time.Minute} {
+		clk.Set(fixtureEpoch.Add(at))
+		if err := env.poll(t); err != nil {
+			t.Fatalf("poll %d: %v", i+3, err)
+		}
 	}
 
 	expected, err := os.Open("testdata/expected.prom")
@@ -253,11 +281,22 @@ func TestFixtureCountsExactlyOnceThroughFaults(t *testing.T) {
 		"entra_mfa_users_challenged", "entra_mfa_users_failed"); err != nil {
 		t.Error(err)
 	}
-	// 187 rows served (one twice); the second copy and every re-read row are deduplicated.
-	fetched := testutil.ToFloat64(m.RowsFetched.WithLabelValues("fixture", sourceSignIns))
+	if got := testutil.ToFloat64(m.LateRows.WithLabelValues("fixture", sourceSignIns)); got != lateRows {
+		t.Errorf("late_rows_total = %v, want %d", got, lateRows)
+	}
+	// Fetches: every row at most twice (fresh + reconcile), plus the 75 rows of poll 1's pages
+	// that poll 2 read again after the failure.
+	fresh := testutil.ToFloat64(m.RowsFetched.WithLabelValues("fixture", sourceSignIns, passFresh))
+	recon := testutil.ToFloat64(m.RowsFetched.WithLabelValues("fixture", sourceSignIns, passReconcile))
+	if fresh+recon > 2*187+75 {
+		t.Errorf("rows fetched: fresh %v + reconcile %v > 2 per row (+75 re-read after the failed page)", fresh, recon)
+	}
 	dedup := testutil.ToFloat64(m.RowsDeduplicated.WithLabelValues("fixture", sourceSignIns))
-	if fetched-dedup != 186 {
-		t.Errorf("rows fetched %v - deduplicated %v = %v, want 186", fetched, dedup, fetched-dedup)
+	if fresh+recon-dedup != 186 {
+		t.Errorf("rows fetched %v - deduplicated %v = %v, want 186", fresh+recon, dedup, fresh+recon-dedup)
+	}
+	if got := testutil.ToFloat64(m.DedupIDs.WithLabelValues("fixture", sourceSignIns)); got != 0 {
+		t.Errorf("dedup_ids = %v after the reconcile cursor passed every row, want 0", got)
 	}
 	if !env.manager.Ready() {
 		t.Error("manager not ready after successful polls")
@@ -280,7 +319,7 @@ func TestAccessProblemsAreReportedOnceAndClear(t *testing.T) {
 		{simtenant.FaultToken, "authentication", "token"},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
-			env := newTestEnv(t, simtenant.Options{RateLimit: -1}, config.SignIns{})
+			env := newTestEnv(t, simtenant.Options{RateLimit: -1}, config.SignIns{}, time.Now, "")
 			env.sim.InjectFault(simtenant.Fault{Kind: tc.fault, Count: 1000})
 			for range 2 {
 				if err := env.poll(t); err == nil {

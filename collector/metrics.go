@@ -12,9 +12,6 @@ const namespace = "entra"
 // Metrics holds every metric the exporter exposes apart from build info and config-reload
 // metrics. One Metrics is shared by all tenants; each series carries a `tenant` label.
 type Metrics struct {
-	SignIns          *prometheus.CounterVec
-	SignInsByClient  *prometheus.CounterVec
-	MFAAttempts      *prometheus.CounterVec
 	GraphRequests    *prometheus.CounterVec
 	GraphDuration    *prometheus.HistogramVec
 	GraphThrottled   *prometheus.CounterVec
@@ -28,27 +25,21 @@ type Metrics struct {
 	RowsDeduplicated *prometheus.CounterVec
 	RowsTooOld       *prometheus.CounterVec
 	DedupIDs         *prometheus.GaugeVec
-	Unclassified     *prometheus.CounterVec
 	AccessProblem    *prometheus.GaugeVec
 	SettleDelay      *prometheus.GaugeVec
 	PollInterval     *prometheus.GaugeVec
+	LateRows         *prometheus.CounterVec
+	Lateness         *prometheus.HistogramVec
+	Backlog          *prometheus.GaugeVec
+	StateCommits     *prometheus.CounterVec
+	StateBytes       *prometheus.GaugeVec
+	StateLastCommit  *prometheus.GaugeVec
+	StateRestore     *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		SignIns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "signins_total",
-			Help: "Sign-in rows counted, by event type, authentication requirement, result, MFA outcome and sign-in error code.",
-		}, []string{"tenant", "event_type", "requirement", "result", "mfa_outcome", "error_code"}),
-		SignInsByClient: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "signins_by_client_app_total",
-			Help: "Sign-in rows counted, by client app used (normalised), authentication requirement and MFA outcome.",
-		}, []string{"tenant", "client_app", "requirement", "mfa_outcome"}),
-		MFAAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "mfa_attempts_total",
-			Help: "MFA attempts (sign-in rows whose MFA outcome is satisfied or denied), by method, outcome, reason, result code and the component that ran the MFA.",
-		}, []string{"tenant", "method", "outcome", "reason", "result_code", "component"}),
 		GraphRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "graph", Name: "requests_total",
 			Help: "HTTP requests sent to Microsoft Graph, by endpoint and status code (0 = no response: timeout or transport error).",
@@ -84,12 +75,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "lag_seconds",
-			Help: "Age of the newest sign-in time fully ingested (now minus the high-water mark); at least the settle delay.",
+			Help: "Age of the newest sign-in time read by the fresh poll (now minus its cursor); at least the settle delay.",
 		}, []string{"tenant", "source"}),
 		RowsFetched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_fetched_total",
-			Help: "Rows received from Graph, including rows re-read and deduplicated.",
-		}, []string{"tenant", "source"}),
+			Help: "Rows received from Graph, including rows re-read and deduplicated, by pass (fresh: first read after the settle delay; reconcile: second read, or first read of a backlog).",
+		}, []string{"tenant", "source", "pass"}),
 		RowsDeduplicated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_deduplicated_total",
 			Help: "Rows received again (re-read window, retried pages) and not counted a second time.",
@@ -100,12 +91,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		DedupIDs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "dedup_ids",
-			Help: "Row ids remembered for deduplication (rows inside the re-read window).",
+			Help: "Row ids remembered for deduplication (rows that the reconcile pass may still return).",
 		}, []string{"tenant", "source"}),
-		Unclassified: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "mfa", Name: "unclassified_strings_total",
-			Help: "Strings from Graph that matched no catalogue entry and were counted as \"other\", by field.",
-		}, []string{"tenant", "field"}),
 		AccessProblem: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "graph", Name: "access_problem",
 			Help: "1 while the last poll of a source failed for want of a licence, a permission or a working credential (reason label), else 0.",
@@ -118,10 +105,40 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Subsystem: "ingest", Name: "poll_interval_seconds",
 			Help: "Configured interval between two polls of a source.",
 		}, []string{"tenant", "source"}),
+		LateRows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "late_rows_total",
+			Help: "Rows counted by the reconcile pass: they were not visible yet when the fresh poll read their time range.",
+		}, []string{"tenant", "source"}),
+		Lateness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "late_row_age_seconds",
+			Help:    "Age (now minus createdDateTime) of late rows when the reconcile pass counted them: an upper bound of how late they arrived.",
+			Buckets: []float64{60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 21600, 86400},
+		}, []string{"tenant", "source"}),
+		Backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "backlog_seconds",
+			Help: "How far the reconcile cursor is behind its target (now minus settle delay minus reconcile delay): time still to be read after downtime or a first start.",
+		}, []string{"tenant", "source"}),
+		StateCommits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "state", Name: "commits_total",
+			Help: "Commits of the tenant's durable state (cursors, remembered ids, counters), by result (success, error).",
+		}, []string{"tenant", "result"}),
+		StateBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "state", Name: "size_bytes",
+			Help: "Size of the tenant's state file at the last commit.",
+		}, []string{"tenant"}),
+		StateLastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "state", Name: "last_commit_timestamp_seconds",
+			Help: "Unix time of the last successful state commit.",
+		}, []string{"tenant"}),
+		StateRestore: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "state", Name: "restores_total",
+			Help: "State loads at start or tenant (re)configuration, by result: restored, none (no file: start from the look-back), corrupt (moved aside, start from the look-back), error.",
+		}, []string{"tenant", "result"}),
 	}
-	reg.MustRegister(m.SettleDelay, m.PollInterval, m.SignIns, m.SignInsByClient, m.MFAAttempts, m.GraphRequests, m.GraphDuration,
+	reg.MustRegister(m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits,
+		m.StateBytes, m.StateLastCommit, m.StateRestore, m.GraphRequests, m.GraphDuration,
 		m.GraphThrottled, m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag,
-		m.RowsFetched, m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.Unclassified, m.AccessProblem)
+		m.RowsFetched, m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.AccessProblem)
 	return m
 }
 
@@ -133,9 +150,10 @@ var accessReasons = []string{"licence", "permission", "authentication"}
 func (m *Metrics) deleteTenant(tenant string) {
 	l := prometheus.Labels{"tenant": tenant}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.SignIns, m.SignInsByClient, m.MFAAttempts, m.GraphRequests, m.GraphDuration, m.GraphThrottled,
+		m.GraphRequests, m.GraphDuration, m.GraphThrottled,
 		m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag, m.RowsFetched,
-		m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.Unclassified, m.AccessProblem, m.SettleDelay, m.PollInterval,
+		m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.AccessProblem, m.SettleDelay, m.PollInterval,
+		m.LateRows, m.Lateness, m.Backlog, m.StateCommits, m.StateBytes, m.StateLastCommit, m.StateRestore,
 	} {
 		v.DeletePartialMatch(l)
 	}

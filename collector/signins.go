@@ -16,37 +16,58 @@ import (
 
 const sourceSignIns = "signIns"
 
-// signInSource ingests one tenant's sign-in log. Its state survives configuration reloads, so a
-// reload never re-counts rows.
+// Pass labels: which read found a row.
+const (
+	passFresh     = "fresh"
+	passReconcile = "reconcile"
+)
+
+// signInSource ingests one tenant's sign-in log, counting every settled row exactly once at a
+// cost of at most two reads of each row.
 //
-// Counting rule: a poll at time now asks Graph for rows with createdDateTime in
-// [hwm-reread, now-settle). Rows younger than the settle delay are not asked for at all: their
-// authentication details may still change. The trailing re-read window catches rows that became
-// visible after an earlier poll had passed their createdDateTime. Every row id counted is
-// remembered while it can still be returned by a later poll (createdDateTime >= hwm-reread), so a
-// row is counted once however often it is re-read. Rows that become visible later than
-// reread_window after the high-water mark passed them are missed; rows_outside_window_total and
-// the lag gauge make that visible.
+// Two cursors walk the log:
+//   - the fresh cursor reads [fresh, now-settle_delay) at every poll: each row once, as soon as
+//     it has settled;
+//   - the reconcile cursor reads [reconcile, now-settle_delay-reconcile_delay) whenever it is at
+//     least reconcile_interval behind that target: each row a second time, counting the rows that
+//     became visible after the fresh read passed them (late rows).
+//
+// Every counted id is remembered until the reconcile cursor has passed it, so a row read twice is
+// counted once. When the fresh cursor is far behind (first start, downtime), it jumps forward so
+// the freshest window is served at once, and the skipped range becomes a gap that the reconcile
+// cursor reads (a single read: those rows are older than settle+reconcile delay, so they are
+// complete). Cursors, ids, gaps and counters are committed together (state.go); a crash loses
+// only uncommitted work, which was never exposed and is read again.
 type signInSource struct {
 	tenant  string
 	metrics *Metrics
+	counts  *tenantCounts
 	users   *userTracker
+	store   stateStore
 	unknown *unknownLog
 	logger  *slog.Logger
 	now     func() time.Time
 
-	mu       sync.Mutex // one poll at a time; guards everything below
-	settings config.SignIns
-	hwm      time.Time            // every row created before hwm-reread has been counted or missed for good
-	seen     map[string]time.Time // id -> createdDateTime of rows counted that a later poll may return again
-	ok       bool                 // at least one successful poll
-	lastErr  string               // reason of the last failed poll, for logging transitions only
+	mu        sync.Mutex // one poll at a time; guards everything below
+	settings  config.SignIns
+	fresh     time.Time
+	reconcile time.Time
+	gaps      []interval
+	seen      map[string]int64
+	ok        bool
+	lastErr   string
 }
 
-func newSignInSource(tenant string, settings config.SignIns, m *Metrics, users *userTracker, logger *slog.Logger, now func() time.Time) *signInSource {
+func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *tenantState, store stateStore, users *userTracker, logger *slog.Logger, now func() time.Time) *signInSource {
 	s := &signInSource{
-		tenant: tenant, metrics: m, users: users, logger: logger, now: now,
-		unknown: newUnknownLog(logger, 1000), settings: settings, seen: map[string]time.Time{},
+		tenant: tenant, metrics: m, users: users, store: store, logger: logger, now: now,
+		unknown: newUnknownLog(logger, 1000), settings: settings, seen: map[string]int64{},
+	}
+	if st != nil {
+		s.fresh, s.reconcile, s.gaps, s.seen = st.Fresh, st.Reconcile, st.Gaps, st.Seen
+		s.counts = newTenantCounts(st.Counters)
+	} else {
+		s.counts = newTenantCounts(nil)
 	}
 	s.exportSettings()
 	return s
@@ -57,6 +78,12 @@ func (s *signInSource) setSettings(settings config.SignIns) {
 	defer s.mu.Unlock()
 	s.settings = settings
 	s.exportSettings()
+}
+
+func (s *signInSource) setUsers(u *userTracker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = u
 }
 
 // exportSettings publishes the timing settings, so alert rules can compare the lag with them.
@@ -71,55 +98,28 @@ func (s *signInSource) ready() bool {
 	return s.ok
 }
 
-// window returns the interval the next poll asks for.
-func (s *signInSource) window(now time.Time) (from, to time.Time) {
-	to = now.Add(-time.Duration(s.settings.SettleDelay)).Truncate(time.Second)
-	if s.hwm.IsZero() {
-		from = now.Add(-time.Duration(s.settings.Lookback)).Truncate(time.Second)
-	} else {
-		from = s.hwm.Add(-time.Duration(s.settings.RereadWindow))
-	}
-	return from, to
-}
+// errStopPaging ends a time-boxed reconcile read after a page; not an error for the caller.
+var errStopPaging = errors.New("time box used up")
 
-// poll runs one poll. Rows handed over by Graph are counted as each page arrives, so an error on a
-// later page loses nothing: the next poll re-reads the same window and deduplicates.
-func (s *signInSource) poll(ctx context.Context, client *graph.Client) error {
+// poll runs the fresh read and, when due, a reconcile read that stops at deadline (zero: no
+// limit) so the next fresh read is not delayed by a long backlog.
+func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.metrics
 	m.Polls.WithLabelValues(s.tenant, sourceSignIns).Inc()
-	now := s.now()
-	from, to := s.window(now)
-	if !to.After(from) {
-		return nil
+	if err := s.readFresh(ctx, client); err != nil {
+		s.commit()
+		s.recordError(err)
+		return err
 	}
-	var eventTypes []string
-	for _, t := range s.settings.EventTypes {
-		switch t {
-		case "interactive":
-			eventTypes = append(eventTypes, "interactiveUser")
-		case "non_interactive":
-			eventTypes = append(eventTypes, "nonInteractiveUser")
-		}
-	}
-	err := client.SignIns(ctx, graph.SignInQuery{From: from, To: to, EventTypes: eventTypes}, func(page []graph.SignIn) error {
-		for i := range page {
-			s.ingest(&page[i], from, to)
-		}
-		return nil
-	})
+	err := s.readReconcile(ctx, client, deadline)
+	s.commit()
 	if err != nil {
 		s.recordError(err)
 		return err
 	}
-	s.hwm = to
-	horizon := to.Add(-time.Duration(s.settings.RereadWindow))
-	for id, created := range s.seen {
-		if created.Before(horizon) {
-			delete(s.seen, id)
-		}
-	}
+	now := s.now()
 	s.users.prune(now)
 	s.ok = true
 	if s.lastErr != "" {
@@ -130,20 +130,170 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client) error {
 		m.AccessProblem.WithLabelValues(s.tenant, sourceSignIns, r).Set(0)
 	}
 	m.LastSuccess.WithLabelValues(s.tenant, sourceSignIns).Set(float64(now.UnixNano()) / 1e9)
-	m.Lag.WithLabelValues(s.tenant, sourceSignIns).Set(now.Sub(s.hwm).Seconds())
-	m.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
 	return nil
 }
 
-func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time) {
+func (s *signInSource) eventTypes() []string {
+	var out []string
+	for _, t := range s.settings.EventTypes {
+		switch t {
+		case "interactive":
+			out = append(out, "interactiveUser")
+		case "non_interactive":
+			out = append(out, "nonInteractiveUser")
+		}
+	}
+	return out
+}
+
+// readFresh reads [fresh, now-settle) whole.
+func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) error {
+	now := s.now()
+	settle := time.Duration(s.settings.SettleDelay)
+	delay := time.Duration(s.settings.ReconcileDelay)
+	to := now.Add(-settle).Truncate(time.Second)
+	if s.fresh.IsZero() {
+		start := now.Add(-time.Duration(s.settings.Lookback)).Truncate(time.Second)
+		s.fresh, s.reconcile = start, start
+	}
+	// Far behind: jump so the freshest rows are read now; the reconcile cursor reads the gap.
+	if jumpTo := to.Add(-delay); jumpTo.Sub(s.fresh) > time.Duration(s.settings.PollInterval) {
+		s.gaps = append(s.gaps, interval{From: s.fresh, To: jumpTo})
+		s.logger.Info("sign-in log behind: reading the freshest rows first, the gap by the reconcile pass",
+			"tenant", s.tenant, "gap_from", s.fresh, "gap_to", jumpTo)
+		s.fresh = jumpTo
+	}
+	defer func() {
+		s.metrics.Lag.WithLabelValues(s.tenant, sourceSignIns).Set(s.now().Sub(s.fresh).Seconds())
+	}()
+	if !to.After(s.fresh) {
+		return nil
+	}
+	from := s.fresh
+	err := client.SignIns(ctx, graph.SignInQuery{From: from, To: to, EventTypes: s.eventTypes()}, func(page []graph.SignIn) error {
+		for i := range page {
+			s.ingest(&page[i], from, to, passFresh)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.fresh = to
+	return nil
+}
+
+// readReconcile reads [reconcile, target) when the cursor is at least reconcile_interval behind,
+// page by page, committing after each page and stopping after the page during which deadline
+// passed.
+func (s *signInSource) readReconcile(ctx context.Context, client *graph.Client, deadline time.Time) error {
+	now := s.now()
+	target := now.Add(-time.Duration(s.settings.SettleDelay) - time.Duration(s.settings.ReconcileDelay)).Truncate(time.Second)
+	if target.After(s.fresh) {
+		target = s.fresh // never pass rows the fresh read has not read yet (gaps lie before it)
+	}
+	defer s.exportBacklog()
+	if target.Sub(s.reconcile) < time.Duration(s.settings.ReconcileInterval) {
+		return nil
+	}
+	from := s.reconcile
+	err := client.SignIns(ctx, graph.SignInQuery{From: from, To: target, EventTypes: s.eventTypes()}, func(page []graph.SignIn) error {
+		for i := range page {
+			s.ingest(&page[i], from, target, passReconcile)
+		}
+		// Rows are in createdDateTime order: everything before the last row's time is final.
+		// Rows sharing that instant may continue on the next page, so the cursor stops at it
+		// (and the ids at or after it stay remembered).
+		if n := len(page); n > 0 && page[n-1].CreatedDateTime.After(s.reconcile) {
+			s.advanceReconcile(page[n-1].CreatedDateTime)
+		}
+		s.commit()
+		if !deadline.IsZero() && !s.now().Before(deadline) {
+			return errStopPaging
+		}
+		return nil
+	})
+	if errors.Is(err, errStopPaging) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.advanceReconcile(target)
+	return nil
+}
+
+// advanceReconcile moves the reconcile cursor and forgets what it can no longer return: ids of
+// rows created before the cursor's second (the next read starts at the cursor truncated to the
+// second, as the Graph filter has second precision) and gaps fully behind it.
+func (s *signInSource) advanceReconcile(to time.Time) {
+	if !to.After(s.reconcile) {
+		return
+	}
+	s.reconcile = to
+	horizon := to.Truncate(time.Second).Add(-time.Second).UnixNano()
+	for id, created := range s.seen {
+		if created < horizon {
+			delete(s.seen, id)
+		}
+	}
+	gaps := s.gaps[:0]
+	for _, g := range s.gaps {
+		if g.To.After(to) {
+			gaps = append(gaps, g)
+		}
+	}
+	s.gaps = gaps
+}
+
+func (s *signInSource) inGap(t time.Time) bool {
+	for _, g := range s.gaps {
+		if !t.Before(g.From) && t.Before(g.To) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *signInSource) exportBacklog() {
+	now := s.now()
+	target := now.Add(-time.Duration(s.settings.SettleDelay) - time.Duration(s.settings.ReconcileDelay))
+	s.metrics.Backlog.WithLabelValues(s.tenant, sourceSignIns).Set(max(0, target.Sub(s.reconcile).Seconds()))
+	s.metrics.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
+}
+
+// commit writes the cursors, ids and counters together; on success the counts become visible.
+// A failed commit keeps everything pending for the next one and is counted and logged.
+func (s *signInSource) commit() {
+	written := s.counts.snapshot()
+	now := s.now()
+	st := &tenantState{
+		Version: stateVersion, Tenant: s.tenant, Fresh: s.fresh, Reconcile: s.reconcile,
+		Gaps: s.gaps, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
+	}
+	n, err := s.store.save(st)
+	if err != nil {
+		s.metrics.StateCommits.WithLabelValues(s.tenant, "error").Inc()
+		s.unknown.once("state_commit", err.Error(), "committing state failed; counts stay pending until a commit succeeds", "tenant", s.tenant, "err", err)
+		return
+	}
+	s.counts.promote(written)
+	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
+	if s.store.enabled() {
+		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(n))
+		s.metrics.StateLastCommit.WithLabelValues(s.tenant).Set(float64(now.Unix()))
+	}
+}
+
+func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time, pass string) {
 	m := s.metrics
-	m.RowsFetched.WithLabelValues(s.tenant, sourceSignIns).Inc()
+	m.RowsFetched.WithLabelValues(s.tenant, sourceSignIns, pass).Inc()
 	if r.ID == "" {
 		m.MalformedRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		s.unknown.once("row_without_id", "", "sign-in row without id skipped", "tenant", s.tenant, "created", r.CreatedDateTime)
 		return
 	}
-	if r.CreatedDateTime.Before(from) || !r.CreatedDateTime.Before(to) {
+	if r.CreatedDateTime.Before(from.Truncate(time.Second)) || !r.CreatedDateTime.Before(to) {
 		m.RowsTooOld.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		return
 	}
@@ -151,19 +301,30 @@ func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time) {
 		m.RowsDeduplicated.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		return
 	}
-	s.seen[r.ID] = r.CreatedDateTime
+	s.seen[r.ID] = r.CreatedDateTime.UnixNano()
+	if pass == passReconcile && !s.inGap(r.CreatedDateTime) {
+		m.LateRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
+		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
+	}
 
 	c := mfa.Classify(toMFA(r))
 	for _, u := range c.Unknown {
-		m.Unclassified.WithLabelValues(s.tenant, u.Field).Inc()
-		s.unknown.once(u.Field, u.Value, "unclassified string counted as other", "tenant", s.tenant, "field", u.Field, "value", u.Value)
+		s.counts.inc(familyUnclassified, u.Field)
+		s.unknown.once(u.Field, u.Value, "unclassified string counted as other", "tenant", s.tenant, "field", u.Field, "value", truncate(u.Value, 200))
 	}
-	m.SignIns.WithLabelValues(s.tenant, eventType(r), c.Requirement, c.Result, c.Outcome, c.ErrorCode).Inc()
-	m.SignInsByClient.WithLabelValues(s.tenant, mfa.ClientApp(r.ClientAppUsed), c.Requirement, c.Outcome).Inc()
+	s.counts.inc(familySignIns, eventType(r), c.Requirement, c.Result, c.Outcome, c.ErrorCode)
+	s.counts.inc(familySignInsByClient, mfa.ClientApp(r.ClientAppUsed), c.Requirement, c.Outcome)
 	if mfa.IsAttempt(c) {
-		m.MFAAttempts.WithLabelValues(s.tenant, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component).Inc()
+		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
 	}
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // challenged tells whether a row shows the user being asked for a second factor: prompted
@@ -225,11 +386,6 @@ func (s *signInSource) recordError(err error) {
 		}
 		m.AccessProblem.WithLabelValues(s.tenant, sourceSignIns, r).Set(v)
 	}
-	if s.hwm.IsZero() {
-		m.Lag.WithLabelValues(s.tenant, sourceSignIns).Set(0)
-	} else {
-		m.Lag.WithLabelValues(s.tenant, sourceSignIns).Set(s.now().Sub(s.hwm).Seconds())
-	}
 	if errors.Is(err, context.Canceled) {
 		return
 	}
@@ -261,8 +417,8 @@ func errorReason(err error) string {
 	return "other"
 }
 
-// unknownLog logs each distinct unclassified string once, remembering at most max of them so a
-// flood of distinct strings cannot grow memory without bound.
+// unknownLog logs each distinct message key once, remembering at most max of them so a flood of
+// distinct strings cannot grow memory without bound.
 type unknownLog struct {
 	mu     sync.Mutex
 	logger *slog.Logger

@@ -1,7 +1,10 @@
 package collector
 
 import (
-	"hash/maphash"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
 	"sync"
 	"time"
 
@@ -10,13 +13,21 @@ import (
 
 // userTracker counts distinct users over rolling windows without exposing who they are: it keeps,
 // per user, the time of the latest challenge and of the latest failure, keyed by a salted hash of
-// the user id (the salt is per process, so the keys mean nothing outside it). Memory is one small
-// entry per user seen inside the longest window; entries older than that are pruned.
+// the user id (the salt is random per tenant state and never leaves the state file, so the keys
+// cannot be matched against a list of user ids elsewhere). Memory is one small entry per user seen
+// inside the longest window; entries older than that are pruned. The tracker is part of the
+// tenant's committed state, so the gauges survive a restart.
 type userTracker struct {
 	mu      sync.Mutex
-	seed    maphash.Seed
+	salt    []byte
 	windows []time.Duration
 	users   map[uint64]userTimes
+}
+
+// usersState is the tracker's form in the state file: times as Unix seconds.
+type usersState struct {
+	Salt  []byte              `json:"salt"`
+	Users map[string][2]int64 `json:"users"` // key (decimal) -> [challenged, failed]
 }
 
 type userTimes struct {
@@ -24,11 +35,54 @@ type userTimes struct {
 	failed     time.Time
 }
 
-func newUserTracker(windows []time.Duration) *userTracker {
-	return &userTracker{seed: maphash.MakeSeed(), windows: windows, users: map[uint64]userTimes{}}
+func newUserTracker(windows []time.Duration, restored usersState) *userTracker {
+	u := &userTracker{salt: restored.Salt, windows: windows, users: map[uint64]userTimes{}}
+	if len(u.salt) < 16 {
+		u.salt = make([]byte, 16)
+		_, _ = rand.Read(u.salt) // crypto/rand.Read never fails on supported platforms
+		return u
+	}
+	for k, v := range restored.Users {
+		key, err := strconv.ParseUint(k, 10, 64)
+		if err != nil {
+			continue
+		}
+		var e userTimes
+		if v[0] != 0 {
+			e.challenged = time.Unix(v[0], 0)
+		}
+		if v[1] != 0 {
+			e.failed = time.Unix(v[1], 0)
+		}
+		u.users[key] = e
+	}
+	return u
 }
 
-func (u *userTracker) key(userID string) uint64 { return maphash.String(u.seed, userID) }
+func (u *userTracker) key(userID string) uint64 {
+	h := sha256.New()
+	h.Write(u.salt)
+	h.Write([]byte(userID))
+	return binary.BigEndian.Uint64(h.Sum(nil))
+}
+
+// export returns the tracker in its state-file form.
+func (u *userTracker) export() usersState {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	st := usersState{Salt: u.salt, Users: make(map[string][2]int64, len(u.users))}
+	for k, e := range u.users {
+		var v [2]int64
+		if !e.challenged.IsZero() {
+			v[0] = e.challenged.Unix()
+		}
+		if !e.failed.IsZero() {
+			v[1] = e.failed.Unix()
+		}
+		st.Users[strconv.FormatUint(k, 10)] = v
+	}
+	return st
+}
 
 // observe records one sign-in event of a user at event time t.
 func (u *userTracker) observe(userID string, t time.Time, challenged, failed bool) {

@@ -32,9 +32,10 @@ type Tenant struct {
 	GraphEndpoint string `yaml:"graph_endpoint"`
 	// CAFile is an optional PEM bundle trusted for the authority and Graph, for private test
 	// environments whose certificates do not chain to a public root.
-	CAFile     string     `yaml:"ca_file"`
-	Credential Credential `yaml:"credential"`
-	SignIns    SignIns    `yaml:"sign_ins"`
+	CAFile       string       `yaml:"ca_file"`
+	Credential   Credential   `yaml:"credential"`
+	SignIns      SignIns      `yaml:"sign_ins"`
+	Registration Registration `yaml:"registration"`
 }
 
 // Credential says how the exporter authenticates to the tenant. Secrets are never written in
@@ -62,13 +63,33 @@ type SignIns struct {
 	// SettleDelay keeps rows younger than this out of the counts, because Entra fills in the
 	// authentication details of a fresh row minutes after it first appears.
 	SettleDelay Duration `yaml:"settle_delay"`
-	// RereadWindow is the trailing window read again on every poll to pick up late rows.
-	RereadWindow Duration `yaml:"reread_window"`
+	// ReconcileDelay is how long after rows settled a reconcile pass reads their time range
+	// again: Entra sometimes makes a row visible well after its createdDateTime, and the
+	// regular poll has already moved past it by then.
+	ReconcileDelay Duration `yaml:"reconcile_delay"`
+	// ReconcileInterval is how often the reconcile pass runs. It is bounded by poll_interval
+	// (running it more often re-reads ranges no poll has closed yet) and by reconcile_delay
+	// (running it less often than that leaves ranges no pass ever re-reads).
+	ReconcileInterval Duration `yaml:"reconcile_interval"`
 	// Lookback is how far back the first poll starts.
 	Lookback    Duration   `yaml:"lookback"`
 	EventTypes  []string   `yaml:"event_types"`
 	UserWindows []Duration `yaml:"user_windows"`
 }
+
+// Registration tunes the MFA registration collector, which reads the
+// userRegistrationDetails report and the user list. A zero value means "use the default".
+type Registration struct {
+	// Enabled is a pointer so that an explicit `enabled: false` can be told apart from an
+	// absent key, whose default is true. Use IsEnabled to read it.
+	Enabled *bool `yaml:"enabled"`
+	// Interval between refreshes. Microsoft rebuilds the report only every few hours, so
+	// polling it often spends the tenant's request budget for nothing.
+	Interval Duration `yaml:"interval"`
+}
+
+// IsEnabled reports whether the registration collector runs; true unless set to false.
+func (r Registration) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
 
 // Credential types.
 const (
@@ -132,8 +153,12 @@ func (t Tenant) IsCustomCloud() bool { return t.Cloud == CloudCustom }
 const (
 	DefaultPollInterval = Duration(time.Minute)
 	DefaultSettleDelay  = Duration(5 * time.Minute)
-	DefaultRereadWindow = Duration(15 * time.Minute)
 	DefaultLookback     = Duration(time.Hour)
+
+	DefaultReconcileDelay    = Duration(15 * time.Minute)
+	DefaultReconcileInterval = Duration(5 * time.Minute)
+
+	DefaultRegistrationInterval = Duration(time.Hour)
 )
 
 // DefaultEventTypes and DefaultUserWindows return fresh slices so callers cannot alter the
@@ -177,8 +202,11 @@ func (c *Config) ApplyDefaults() {
 		if s.SettleDelay == 0 {
 			s.SettleDelay = DefaultSettleDelay
 		}
-		if s.RereadWindow == 0 {
-			s.RereadWindow = DefaultRereadWindow
+		if s.ReconcileDelay == 0 {
+			s.ReconcileDelay = DefaultReconcileDelay
+		}
+		if s.ReconcileInterval == 0 {
+			s.ReconcileInterval = DefaultReconcileInterval
 		}
 		if s.Lookback == 0 {
 			s.Lookback = DefaultLookback
@@ -188,6 +216,13 @@ func (c *Config) ApplyDefaults() {
 		}
 		if len(s.UserWindows) == 0 {
 			s.UserWindows = DefaultUserWindows()
+		}
+		r := &t.Registration
+		if r.Enabled == nil {
+			r.Enabled = new(true)
+		}
+		if r.Interval == 0 {
+			r.Interval = DefaultRegistrationInterval
 		}
 	}
 }

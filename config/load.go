@@ -333,15 +333,17 @@ func (idx *nodeIndex) explicitZeroDurations(tenants int) errorList {
 		key string
 		def Duration
 	}{
-		{"poll_interval", DefaultPollInterval},
-		{"settle_delay", DefaultSettleDelay},
-		{"reread_window", DefaultRereadWindow},
-		{"lookback", DefaultLookback},
+		{"sign_ins.poll_interval", DefaultPollInterval},
+		{"sign_ins.settle_delay", DefaultSettleDelay},
+		{"sign_ins.reconcile_delay", DefaultReconcileDelay},
+		{"sign_ins.reconcile_interval", DefaultReconcileInterval},
+		{"sign_ins.lookback", DefaultLookback},
+		{"registration.interval", DefaultRegistrationInterval},
 	}
 	var errs errorList
 	for i := range tenants {
 		for _, d := range defaults {
-			p := fmt.Sprintf("tenants[%d].sign_ins.%s", i, d.key)
+			p := fmt.Sprintf("tenants[%d].%s", i, d.key)
 			for _, ent := range idx.entries {
 				if ent.path != p || ent.value.Kind != yaml.ScalarNode {
 					continue
@@ -390,14 +392,25 @@ func typeAt(path string) reflect.Type {
 		}
 		t = found
 	}
+	// yaml decodes through pointers (Registration.Enabled) and names the pointed-to type.
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	return t
 }
 
 var configTypes = map[string]reflect.Type{
-	"config.Config":     reflect.TypeFor[Config](),
-	"config.Tenant":     reflect.TypeFor[Tenant](),
-	"config.Credential": reflect.TypeFor[Credential](),
-	"config.SignIns":    reflect.TypeFor[SignIns](),
+	"config.Config":       reflect.TypeFor[Config](),
+	"config.Tenant":       reflect.TypeFor[Tenant](),
+	"config.Credential":   reflect.TypeFor[Credential](),
+	"config.SignIns":      reflect.TypeFor[SignIns](),
+	"config.Registration": reflect.TypeFor[Registration](),
+}
+
+// removedKeys are keys that earlier versions accepted; an operator upgrading gets told what
+// replaced them rather than a bare "unknown key".
+var removedKeys = map[string]string{
+	"reread_window": "was removed: late rows are now counted by a reconcile pass; use reconcile_delay (how long after rows settled they are read again) and reconcile_interval",
 }
 
 // inlineSecretKeys are keys people write by habit from other tools; secrets must not live in
@@ -410,6 +423,9 @@ var inlineSecretKeys = map[string]string{
 
 func unknownKeyMessage(key, goType string) string {
 	if msg, ok := inlineSecretKeys[key]; ok {
+		return msg
+	}
+	if msg, ok := removedKeys[key]; ok && goType == "config.SignIns" {
 		return msg
 	}
 	t, ok := configTypes[goType]

@@ -40,9 +40,13 @@ func d(s string) Duration {
 
 func defaultSignIns() SignIns {
 	return SignIns{
-		PollInterval: d("1m"), SettleDelay: d("5m"), RereadWindow: d("15m"), Lookback: d("1h"),
+		PollInterval: d("1m"), SettleDelay: d("5m"), ReconcileDelay: d("15m"), ReconcileInterval: d("5m"), Lookback: d("1h"),
 		EventTypes: []string{"interactive"}, UserWindows: []Duration{d("1h"), d("24h")},
 	}
+}
+
+func defaultRegistration() Registration {
+	return Registration{Enabled: new(true), Interval: d("1h")}
 }
 
 func TestLoadGood(t *testing.T) {
@@ -52,8 +56,9 @@ func TestLoadGood(t *testing.T) {
 		"minimal.yml": {Tenants: []Tenant{{
 			Name: "contoso.onmicrosoft.com", TenantID: "contoso.onmicrosoft.com", Cloud: "public",
 			AuthorityHost: "https://login.microsoftonline.com/", GraphEndpoint: "https://graph.microsoft.com",
-			Credential: Credential{Type: "client_secret", ClientID: "0b8a3c52-5f0e-4d2c-9a3e-1f6b2c7d8e90", ClientSecretEnv: contosoSecretEV},
-			SignIns:    defaultSignIns(),
+			Credential:   Credential{Type: "client_secret", ClientID: "0b8a3c52-5f0e-4d2c-9a3e-1f6b2c7d8e90", ClientSecretEnv: contosoSecretEV},
+			SignIns:      defaultSignIns(),
+			Registration: defaultRegistration(),
 		}}},
 		"custom-cloud-pem.yml": {Tenants: []Tenant{{
 			Name: "sim", TenantID: "11111111-2222-4333-8444-555555555555", Cloud: "custom",
@@ -61,20 +66,23 @@ func TestLoadGood(t *testing.T) {
 			CAFile: filepath.Join(secrets, "lab-ca.pem"),
 			Credential: Credential{Type: "client_certificate", ClientID: "11111111-2222-4333-8444-666666666666",
 				CertificateFile: filepath.Join(secrets, "fabrikam-exporter.pem")},
-			SignIns: SignIns{PollInterval: d("10s"), SettleDelay: d("30s"), RereadWindow: d("10s"), Lookback: d("30d"),
-				EventTypes: []string{"non_interactive"}, UserWindows: []Duration{d("1m"), d("1w")}},
+			SignIns: SignIns{PollInterval: d("10s"), SettleDelay: d("30s"), ReconcileDelay: d("1m"), ReconcileInterval: d("10s"),
+				Lookback: d("30d"), EventTypes: []string{"non_interactive"}, UserWindows: []Duration{d("1m"), d("1w")}},
+			Registration: Registration{Enabled: new(false), Interval: d("1h")},
 		}, {
 			Name: "contoso.onmicrosoft.com", TenantID: "contoso.onmicrosoft.com", Cloud: "usgov_dod",
 			AuthorityHost: "https://login.microsoftonline.us/", GraphEndpoint: "https://dod-graph.microsoft.us",
-			Credential: Credential{Type: "azure_cli"},
-			SignIns:    defaultSignIns(),
+			Credential:   Credential{Type: "azure_cli"},
+			SignIns:      defaultSignIns(),
+			Registration: defaultRegistration(),
 		}}},
 		"example.yml": {Tenants: []Tenant{{
 			Name: "contoso", TenantID: "6f4e2a1c-93b7-4d58-a0e1-2c7b9d3f5a68", Cloud: "public",
 			AuthorityHost: "https://login.microsoftonline.com/", GraphEndpoint: "https://graph.microsoft.com",
 			Credential: Credential{Type: "client_secret", ClientID: "0b8a3c52-5f0e-4d2c-9a3e-1f6b2c7d8e90", ClientSecretEnv: contosoSecretEV},
-			SignIns: SignIns{PollInterval: d("1m"), SettleDelay: d("5m"), RereadWindow: d("15m"), Lookback: d("1h"),
-				EventTypes: []string{"interactive", "non_interactive"}, UserWindows: []Duration{d("1h"), d("1d"), d("7d")}},
+			SignIns: SignIns{PollInterval: d("1m"), SettleDelay: d("5m"), ReconcileDelay: d("15m"), ReconcileInterval: d("5m"),
+				Lookback: d("1h"), EventTypes: []string{"interactive", "non_interactive"}, UserWindows: []Duration{d("1h"), d("1d"), d("7d")}},
+			Registration: defaultRegistration(),
 		}, {
 			Name: "fabrikam-gov", TenantID: "fabrikam.onmicrosoft.us", Cloud: "usgov",
 			AuthorityHost: "https://login.microsoftonline.us/", GraphEndpoint: "https://graph.microsoft.us",
@@ -82,25 +90,29 @@ func TestLoadGood(t *testing.T) {
 				CertificateFile:         filepath.Join(secrets, "fabrikam-exporter.p12"),
 				CertificatePasswordFile: filepath.Join(secrets, "fabrikam-exporter.p12.password"),
 				SendCertificateChain:    true},
-			SignIns: defaultSignIns(),
+			SignIns:      defaultSignIns(),
+			Registration: defaultRegistration(),
 		}, {
 			Name: "tailspin", TenantID: "tailspintoys.onmicrosoft.com", Cloud: "public",
 			AuthorityHost: "https://login.microsoftonline.com/", GraphEndpoint: "https://graph.microsoft.com",
 			Credential: Credential{Type: "workload_identity", ClientID: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
 				FederatedTokenFile: filepath.Join(secrets, "federated-token")},
-			SignIns: defaultSignIns(),
+			SignIns:      defaultSignIns(),
+			Registration: defaultRegistration(),
 		}, {
 			Name: "woodgrove", TenantID: "3c9f2d1e-8b7a-4c6d-9e5f-0a1b2c3d4e5f", Cloud: "china",
 			AuthorityHost: "https://login.chinacloudapi.cn/", GraphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
-			Credential: Credential{Type: "managed_identity", ClientID: "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"},
-			SignIns:    defaultSignIns(),
+			Credential:   Credential{Type: "managed_identity", ClientID: "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"},
+			SignIns:      defaultSignIns(),
+			Registration: defaultRegistration(),
 		}, {
 			Name: "lab", TenantID: "00000000-0000-4000-8000-000000000001", Cloud: "custom",
 			AuthorityHost: "https://login.lab.example.internal:8443/", GraphEndpoint: "https://graph.lab.example.internal:8444",
 			CAFile: filepath.Join(secrets, "lab-ca.pem"),
 			Credential: Credential{Type: "client_secret", ClientID: "00000000-0000-4000-8000-0000000000aa",
 				ClientSecretFile: filepath.Join(secrets, "contoso-client-secret")},
-			SignIns: defaultSignIns(),
+			SignIns:      defaultSignIns(),
+			Registration: defaultRegistration(),
 		}}},
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "good", "*.yml"))
@@ -263,10 +275,21 @@ func TestValidateInCode(t *testing.T) {
 			`tenants[0].name: is required`,
 			`tenants[0].cloud: must be one of public, usgov, usgov_dod, china, custom (got "")`,
 			`tenants[0].sign_ins.poll_interval: must be at least 10s (got "0s")`,
+			`tenants[0].sign_ins.reconcile_delay: must be at least 1m (got "0s")`,
 			`tenants[0].sign_ins.lookback: must be positive (got "0s")`,
 			`tenants[0].sign_ins.event_types: must list at least one of interactive, non_interactive`,
 			`tenants[0].sign_ins.user_windows: must list at least one window`,
+			`tenants[0].registration.interval: must be at least 5m (got "0s")`,
 		}, "\n")},
+		{name: "registration disabled in code", defaults: true, modify: func(c *Config) {
+			c.Tenants[0].Registration = Registration{Enabled: new(false)}
+		}},
+		{name: "registration enabled by default in code", defaults: true, modify: func(c *Config) {
+			if !c.Tenants[0].Registration.IsEnabled() || c.Tenants[0].Registration.Interval != DefaultRegistrationInterval {
+				t.Errorf("defaults: %+v", c.Tenants[0].Registration)
+			}
+			c.Tenants[0].Registration.Interval = Duration(4 * time.Minute)
+		}, want: `tenants[0].registration.interval: must be at least 5m (got "4m")`},
 		{name: "negative durations", defaults: true, modify: func(c *Config) {
 			c.Tenants[0].SignIns.SettleDelay = Duration(-time.Minute)
 			c.Tenants[0].SignIns.UserWindows = []Duration{Duration(-time.Hour)}

@@ -21,7 +21,17 @@ const (
 	MaxLookback   = Duration(30 * 24 * time.Hour)
 	MinUserWindow = Duration(time.Minute)
 	MaxUserWindow = Duration(7 * 24 * time.Hour)
+	// MinReconcileDelay leaves Entra time to make late rows visible; a shorter delay re-reads
+	// a range that is still filling.
+	MinReconcileDelay = Duration(time.Minute)
+	// MaxReconcileDelay bounds how long the collector remembers the ids of rows it counted,
+	// which is what keeps the reconcile pass from counting them twice.
+	MaxReconcileDelay = Duration(24 * time.Hour)
 )
+
+// MinRegistrationInterval keeps the registration collector from spending the tenant's shared
+// request budget on a report that Microsoft refreshes only every few hours.
+const MinRegistrationInterval = Duration(5 * time.Minute)
 
 var (
 	guidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -106,6 +116,7 @@ func (t Tenant) validate(p string, errs *errorList) {
 	}
 	t.Credential.validate(p+".credential", errs)
 	t.SignIns.validate(p+".sign_ins", errs)
+	t.Registration.validate(p+".registration", errs)
 }
 
 func (t Tenant) validateCloud(p string, errs *errorList) {
@@ -288,12 +299,20 @@ func (s SignIns) validate(p string, errs *errorList) {
 	if s.SettleDelay < 0 {
 		errs.add(p+".settle_delay", "must not be negative (got %q)", s.SettleDelay)
 	}
+	delayOK := false
 	switch {
-	case s.RereadWindow < s.PollInterval:
-		// A shorter window leaves gaps between polls that no poll ever reads again.
-		errs.add(p+".reread_window", "must be at least poll_interval (%s) (got %q)", s.PollInterval, s.RereadWindow)
-	case s.RereadWindow > MaxLookback:
-		errs.add(p+".reread_window", "must be at most %s, the sign-in log retention (got %q)", MaxLookback, s.RereadWindow)
+	case s.ReconcileDelay < MinReconcileDelay:
+		errs.add(p+".reconcile_delay", "must be at least %s (got %q)", MinReconcileDelay, s.ReconcileDelay)
+	case s.ReconcileDelay > MaxReconcileDelay:
+		errs.add(p+".reconcile_delay", "must be at most %s (got %q)", MaxReconcileDelay, s.ReconcileDelay)
+	default:
+		delayOK = true
+	}
+	switch {
+	case s.ReconcileInterval < s.PollInterval:
+		errs.add(p+".reconcile_interval", "must be at least poll_interval (%s) (got %q)", s.PollInterval, s.ReconcileInterval)
+	case delayOK && s.ReconcileInterval > s.ReconcileDelay:
+		errs.add(p+".reconcile_interval", "must be at most reconcile_delay (%s) (got %q)", s.ReconcileDelay, s.ReconcileInterval)
 	}
 	switch {
 	case s.Lookback <= 0:
@@ -332,5 +351,13 @@ func (s SignIns) validate(p string, errs *errorList) {
 			continue
 		}
 		seenWindows[w] = i
+	}
+}
+
+func (r Registration) validate(p string, errs *errorList) {
+	// Only an enabled collector needs a usable interval; a disabled block may keep whatever
+	// value it had so it can be switched back on by flipping one key.
+	if r.IsEnabled() && r.Interval < MinRegistrationInterval {
+		errs.add(p+".interval", "must be at least %s (got %q)", MinRegistrationInterval, r.Interval)
 	}
 }

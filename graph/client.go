@@ -64,6 +64,7 @@ type Options struct {
 	Credential       azcore.TokenCredential // token scope = GraphEndpoint + "/.default"
 	HTTPClient       *http.Client           // nil: default client (TLS, timeouts)
 	Pacer            *Pacer                 // nil: NewPacer(5, 10*time.Second); one per tenant, shared by every source
+	AppPacer         *Pacer                 // optional: one for the whole app registration (122 per 10 s across tenants), shared by every tenant's client
 	Observer         Observer               // nil ok
 	Logger           *slog.Logger           // nil: discard
 	MaxRetries       int                    // for 5xx/timeouts/transport errors; 0: 5; negative: no retry
@@ -80,6 +81,7 @@ type Client struct {
 	cred        azcore.TokenCredential
 	hc          *http.Client
 	pacer       *Pacer
+	appPacer    *Pacer
 	obs         Observer
 	log         *slog.Logger
 	maxRetries  int
@@ -114,6 +116,7 @@ func New(o Options) (*Client, error) {
 		scope:       base.Scheme + "://" + base.Host + "/.default",
 		cred:        o.Credential,
 		pacer:       o.Pacer,
+		appPacer:    o.AppPacer,
 		obs:         o.Observer,
 		log:         o.Logger,
 		maxRetries:  positiveOr(o.MaxRetries, defaultMaxRetries),
@@ -351,6 +354,13 @@ func (c *Client) fetch(ctx context.Context, endpoint, rawURL string, hdr http.He
 	for {
 		if err := c.pacer.Wait(ctx); err != nil {
 			return nil, fmt.Errorf("graph %s: %w", endpoint, err)
+		}
+		// The app-wide budget is taken after the tenant's own, so a tenant waiting out its own
+		// window never holds an app-wide slot that another tenant could use.
+		if c.appPacer != nil {
+			if err := c.appPacer.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("graph %s: %w", endpoint, err)
+			}
 		}
 		buf, err := c.attempt(ctx, endpoint, rawURL, hdr)
 		if err == nil {

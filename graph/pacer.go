@@ -45,6 +45,7 @@ type Pacer struct {
 	starts    []time.Time // ring buffer of the last `limit` starts, oldest at head once full
 	head      int
 	holdUntil time.Time
+	waiters   []chan struct{} // FIFO of Wait calls; only the first may take a slot
 }
 
 // NewPacer returns a pacer allowing at most limit request starts in any window of length per.
@@ -59,8 +60,17 @@ func NewPacer(limit int, per time.Duration) *Pacer {
 	return &Pacer{limit: limit, per: per, clock: realClock{}, starts: make([]time.Time, 0, limit)}
 }
 
-// Wait blocks until a request may start, and records that start.
+// Wait blocks until a request may start, and records that start. Callers are served in the order
+// they called Wait, so when several tenants (or sources) share a pacer none can starve the others:
+// each tenant has at most one request waiting, so first-come-first-served is round-robin.
 func (p *Pacer) Wait(ctx context.Context) error {
+	turn := p.enqueue()
+	defer p.dequeue(turn)
+	select {
+	case <-turn:
+	case <-ctx.Done():
+		return fmt.Errorf("pacer: %w", ctx.Err())
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("pacer: %w", err)
@@ -72,6 +82,34 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		if err := p.clock.Sleep(ctx, d); err != nil {
 			return fmt.Errorf("pacer: %w", err)
 		}
+	}
+}
+
+// enqueue adds a waiter; its channel is closed when it is first in line.
+func (p *Pacer) enqueue() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	turn := make(chan struct{})
+	p.waiters = append(p.waiters, turn)
+	if len(p.waiters) == 1 {
+		close(turn)
+	}
+	return turn
+}
+
+// dequeue removes a waiter (served or gone) and hands the turn to the next one if it was first.
+func (p *Pacer) dequeue(turn chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, w := range p.waiters {
+		if w != turn {
+			continue
+		}
+		p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+		if i == 0 && len(p.waiters) > 0 {
+			close(p.waiters[0])
+		}
+		return
 	}
 }
 

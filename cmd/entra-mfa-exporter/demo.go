@@ -21,7 +21,8 @@ const (
 	demoBackfill      = 15 * time.Minute
 	demoPollInterval  = 10 * time.Second // the configuration's minimum
 	demoSettleDelay   = 5 * time.Second
-	demoRereadWindow  = 30 * time.Second
+	demoReconcileDelay    = time.Minute // the configuration's minimum
+	demoReconcileInterval = 10 * time.Second
 	demoLatenessScale = 0.02
 )
 
@@ -79,7 +80,8 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 		SignIns: config.SignIns{
 			PollInterval: config.Duration(demoPollInterval),
 			SettleDelay:  config.Duration(demoSettleDelay),
-			RereadWindow: config.Duration(demoRereadWindow),
+			ReconcileDelay:    config.Duration(demoReconcileDelay),
+			ReconcileInterval: config.Duration(demoReconcileInterval),
 			Lookback:     config.Duration(demoBackfill + time.Minute),
 			EventTypes:   []string{"interactive", "non_interactive"},
 			UserWindows:  []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour)},

@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	demo := serve.Flag("demo", "Run against an embedded simulated tenant instead of Microsoft Graph (no Azure account needed). The data is simulated.").Bool()
 	demoRate := serve.Flag("demo.flows-per-second", "Sign-in flows per second the simulated tenant generates in --demo.").Default("2").Float64()
 	metricsPath := serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	storagePath := serve.Flag("storage.path", "Directory for the per-tenant state (cursors, remembered row ids, counter values) that makes counting exactly-once across restarts. Empty disables persistence. --demo uses a temporary directory.").Default("data").String()
+	shard := serve.Flag("tenants.shard", "Serve only the tenants of shard K of N (K/N, 1-based), chosen by a hash of the tenant name, to split tenants across replicas.").Default("1/1").String()
 	webConfig := kingpinflag.AddFlags(serve, defaultListenAddress)
 
 	checkConfig := app.Command("check-config", "Validate the configuration file and exit (0 when valid).")
@@ -92,8 +94,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: valid, %d tenant(s)\n", *configFile, len(cfg.Tenants))
 		return 0
 	case serve.FullCommand():
+		sh, err := parseShard(*shard)
+		if err != nil {
+			fmt.Fprintf(stderr, "entra-mfa-exporter: --tenants.shard: %v\n", err)
+			return 2
+		}
 		if err := runServer(ctx, serverOptions{
-			configFile: *configFile, demo: *demo, demoRate: *demoRate,
+			configFile: *configFile, demo: *demo, demoRate: *demoRate, storagePath: *storagePath, shard: sh,
 			metricsPath: *metricsPath, web: webConfig, logger: logger,
 		}); err != nil {
 			logger.Error("exporter stopped", "err", err)
@@ -106,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 type serverOptions struct {
 	configFile  string
+	storagePath string
+	shard       shard
 	demo        bool
 	demoRate    float64
 	metricsPath string
@@ -121,8 +130,25 @@ func runServer(ctx context.Context, o serverOptions) error {
 	reg.MustRegister(versioncollector.NewCollector("entra_exporter"),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	safe := config.NewSafeConfig(reg)
-	manager := collector.NewManager(ctx, reg, collector.Options{Logger: logger})
+	storage := o.storagePath
+	if o.demo {
+		dir, err := os.MkdirTemp("", "entra-mfa-exporter-demo-state-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		storage = dir
+	}
+	manager := collector.NewManager(ctx, reg, collector.Options{Logger: logger, StoragePath: storage})
 	defer manager.Stop()
+	// apply hands the manager the tenants of this replica's shard.
+	apply := func(cfg *config.Config) {
+		mine := o.shard.filter(cfg)
+		if o.shard.count > 1 {
+			logger.Info("tenant shard", "shard", o.shard.String(), "tenants", len(mine.Tenants), "of", len(cfg.Tenants))
+		}
+		manager.Apply(mine)
+	}
 
 	// reload loads the configuration file again; a bad file is rejected and the running
 	// configuration kept (SafeConfig records the failure in its metrics).
@@ -130,7 +156,7 @@ func runServer(ctx context.Context, o serverOptions) error {
 		if err := safe.Reload(o.configFile); err != nil {
 			return err
 		}
-		manager.Apply(safe.Get())
+		apply(safe.Get())
 		return nil
 	}
 	var demoSim *simtenant.Tenant
@@ -142,13 +168,13 @@ func runServer(ctx context.Context, o serverOptions) error {
 		defer cleanup()
 		demoSim = sim
 		safe.Set(cfg)
-		manager.Apply(cfg)
+		apply(cfg)
 		reload = func() error { return errors.New("demo mode has no configuration file to reload") }
 	} else {
 		if err := safe.Reload(o.configFile); err != nil {
 			return fmt.Errorf("loading configuration: %w", err)
 		}
-		manager.Apply(safe.Get())
+		apply(safe.Get())
 		logger.Info("configuration loaded", "file", o.configFile, "tenants", len(safe.Get().Tenants))
 	}
 

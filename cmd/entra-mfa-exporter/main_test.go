@@ -36,7 +36,8 @@ func startExporter(t *testing.T, args ...string) (base string, stderr *syncBuffe
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append(args, "--web.listen-address="+addr), io.Discard, stderr) }()
+	args = append(args, "--web.listen-address="+addr, "--storage.path="+t.TempDir())
+	go func() { done <- run(ctx, args, io.Discard, stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -67,11 +67,11 @@ for k,v in sorted(unk.items()):
     out.append('entra_mfa_unclassified_strings_total{field="%s",tenant="fixture"} %d' % (k,v))
 out.append('# HELP entra_mfa_users_challenged Distinct users asked for a second factor (prompted, denied, or satisfied by performing a method) with a sign-in inside the trailing window.')
 out.append('# TYPE entra_mfa_users_challenged gauge')
-for wl in ('1d','1h'):
+for wl in ('1d','1w'):
     out.append('entra_mfa_users_challenged{tenant="fixture",window="%s"} %d' % (wl,len(chal)))
 out.append('# HELP entra_mfa_users_failed Distinct users with at least one denied MFA attempt inside the trailing window.')
 out.append('# TYPE entra_mfa_users_failed gauge')
-for wl in ('1d','1h'):
+for wl in ('1d','1w'):
     out.append('entra_mfa_users_failed{tenant="fixture",window="%s"} %d' % (wl,len(fail)))
 open('../../collector/testdata/expected.prom','w').write('\n'.join(out)+'\n')
 print(len(rows), 'rows;', sum(sig.values()), 'signins;', sum(att.values()), 'attempts;', len(chal), len(fail), dict(unk), 'late', sum(1 for r in rows if r.get('_late')))
