@@ -753,9 +753,43 @@ func (t *Tenant) Run(ctx context.Context, flowsPerSecond float64) {
 		}
 		skew := t.clockSkew()
 		t.genMu.Lock()
-		rows, _ := t.gen.generate(t.opts.Now(), skew)
+		now := t.opts.Now()
+		rows, notes := t.gen.generate(now, skew)
+		t.gen.startAt(rows, len(notes), now.Add(skew))
 		t.storeGenerated(rows)
 		t.genMu.Unlock()
+	}
+}
+
+// startAt moves a flow generated "ending now" so that it starts now instead. A flow's earlier
+// rows are dated up to minutes before its end; generated in real time, they would become visible
+// the moment they are stored, that is minutes after their createdDateTime, and look like
+// extremely late rows that no real tenant produces. Shifted, every row is written at its own
+// time and only the lateness model makes it late. n is the number of intents the flow recorded
+// (the last n in g.intents).
+func (g *generator) startAt(rows []Row, n int, start time.Time) {
+	if len(rows) == 0 {
+		return
+	}
+	first := rows[0].CreatedDateTime
+	for _, r := range rows {
+		if r.CreatedDateTime.Before(first) {
+			first = r.CreatedDateTime
+		}
+	}
+	d := start.Truncate(time.Second).Sub(first)
+	if d <= 0 {
+		return
+	}
+	for i := range rows {
+		rows[i].CreatedDateTime = rows[i].CreatedDateTime.Add(d)
+		rows[i].VisibleAt = rows[i].VisibleAt.Add(d)
+		for j := range rows[i].AuthenticationDetails {
+			rows[i].AuthenticationDetails[j].AuthenticationStepDateTime = rows[i].AuthenticationDetails[j].AuthenticationStepDateTime.Add(d)
+		}
+	}
+	for i := len(g.intents) - n; i < len(g.intents); i++ {
+		g.intents[i].visibleAt = g.intents[i].visibleAt.Add(d)
 	}
 }
 
