@@ -119,7 +119,19 @@ type testEnv struct {
 // azidentity client-secret flow runs against the simulated authority.
 func newTestEnv(t *testing.T, simOpts simtenant.Options, signIns config.SignIns, now func() time.Time, storage string) *testEnv {
 	t.Helper()
-	simOpts.Now = now
+	return newTestEnvWith(t, simOpts, signIns, now, now, storage, nil)
+}
+
+// newTestEnvClocks is newTestEnv with separate clocks for Graph and the exporter (clock skew) and
+// a hook on the Graph client options.
+func newTestEnvClocks(t *testing.T, simOpts simtenant.Options, signIns config.SignIns, graphNow, exporterNow func() time.Time, opts func(*graph.Options)) *testEnv {
+	t.Helper()
+	return newTestEnvWith(t, simOpts, signIns, graphNow, exporterNow, t.TempDir(), opts)
+}
+
+func newTestEnvWith(t *testing.T, simOpts simtenant.Options, signIns config.SignIns, graphNow, now func() time.Time, storage string, opts func(*graph.Options)) *testEnv {
+	t.Helper()
+	simOpts.Now = graphNow
 	sim, err := simtenant.Start(simOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +169,9 @@ func newTestEnv(t *testing.T, simOpts simtenant.Options, signIns config.SignIns,
 		o.RetryBaseDelay = 5 * time.Millisecond
 		hook.Observer = o.Observer
 		o.Observer = hook
+		if opts != nil {
+			opts(o)
+		}
 	}
 	m.Apply(cfg)
 	t.Cleanup(m.Stop)

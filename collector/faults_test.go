@@ -1,0 +1,139 @@
+package collector
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
+)
+
+// TestFaultMatrix injects each Graph fault into the first poll of the fixture timeline (see
+// TestFixtureCountsExactlyOnceThroughFaults) and checks that, once the fault is gone, the exact
+// fixture counts come out: no row lost, none counted twice. Each fault must also show up in a
+// self-metric.
+func TestFaultMatrix(t *testing.T) {
+	type check func(t *testing.T, m *Metrics)
+	counter := func(name string, get func(m *Metrics) float64, min float64) check {
+		return func(t *testing.T, m *Metrics) {
+			t.Helper()
+			if got := get(m); got < min {
+				t.Errorf("%s = %v, want at least %v", name, got, min)
+			}
+		}
+	}
+	retries := func(reason string, min float64) check {
+		return counter("retries_total{reason="+reason+"}", func(m *Metrics) float64 {
+			return testutil.ToFloat64(m.GraphRetries.WithLabelValues("fixture", sourceSignIns, reason))
+		}, min)
+	}
+	pollErrors := func(reason string, min float64) check {
+		return counter("poll_errors_total{reason="+reason+"}", func(m *Metrics) float64 {
+			return testutil.ToFloat64(m.PollErrors.WithLabelValues("fixture", sourceSignIns, reason))
+		}, min)
+	}
+	for _, tc := range []struct {
+		name string
+		// inject runs before poll 1; afterRequest (if set) runs after every Graph response of
+		// poll 1 with the response's sequence number, to hit a page in the middle.
+		inject       func(sim *simtenant.Tenant)
+		afterRequest func(sim *simtenant.Tenant, n int64)
+		skew         time.Duration // exporter clock minus Graph clock
+		opts         func(o *graph.Options)
+		checks       []check
+	}{
+		{name: "429 storm", inject: func(s *simtenant.Tenant) {
+			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultThrottle, Count: 1000, RetryAfter: time.Second})
+		}, opts: func(o *graph.Options) { o.MaxThrottleWaits = 2 }, checks: []check{
+			pollErrors("throttled", 1),
+			counter("throttled_total", func(m *Metrics) float64 {
+				return testutil.ToFloat64(m.GraphThrottled.WithLabelValues("fixture", sourceSignIns))
+			}, 3),
+		}},
+		{name: "5xx burst beyond the retries", inject: func(s *simtenant.Tenant) {
+			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultHTTP502, Count: 1000})
+		}, checks: []check{retries("5xx", 5), pollErrors("graph_error", 1)}},
+		{name: "timeouts", inject: func(s *simtenant.Tenant) {
+			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultDelay, Count: 2, Delay: 2 * time.Second})
+		}, opts: func(o *graph.Options) { o.RequestTimeout = 300 * time.Millisecond }, checks: []check{retries("timeout", 2)}},
+		{name: "truncated body mid-sequence", afterRequest: func(s *simtenant.Tenant, n int64) {
+			if n == 2 {
+				s.InjectFault(simtenant.Fault{Kind: simtenant.FaultTruncated, Count: 3})
+			}
+		}, checks: []check{retries("truncated", 1)}},
+		{name: "invalid JSON mid-sequence", afterRequest: func(s *simtenant.Tenant, n int64) {
+			if n == 3 {
+				s.InjectFault(simtenant.Fault{Kind: simtenant.FaultInvalidJSON, Count: 2})
+			}
+		}, checks: []check{pollErrors("malformed_page", 1)}},
+		{name: "malformed rows", afterRequest: func(s *simtenant.Tenant, n int64) {
+			if n == 1 {
+				s.InjectFault(simtenant.Fault{Kind: simtenant.FaultMalformedRow, Count: 2})
+				s.InjectFault(simtenant.Fault{Kind: simtenant.FaultMalformedStatus, Count: 1})
+			}
+		}, checks: []check{counter("malformed_rows_total", func(m *Metrics) float64 {
+			return testutil.ToFloat64(m.MalformedRows.WithLabelValues("fixture", sourceSignIns))
+		}, 3)}},
+		{name: "next link fails mid-way", afterRequest: func(s *simtenant.Tenant, n int64) {
+			if n == 4 {
+				s.InjectFault(simtenant.Fault{Kind: simtenant.FaultHTTP500, Count: 1000})
+			}
+		}, checks: []check{pollErrors("graph_error", 1)}},
+		{name: "token endpoint failing", inject: func(s *simtenant.Tenant) {
+			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultToken, Count: 1000})
+		}, checks: []check{pollErrors("authentication", 1)}},
+		{name: "exporter clock 3 minutes behind Graph", skew: -3 * time.Minute},
+		{name: "exporter clock 3 minutes ahead of Graph", skew: 3 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &testClock{now: fixtureEpoch.Add(36 * time.Minute)}
+			exporterNow := func() time.Time { return clk.Now().Add(tc.skew) }
+			env := newTestEnvClocks(t,
+				simtenant.Options{PageSize: 25, RateLimit: -1},
+				config.SignIns{
+					SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(45 * time.Minute),
+					ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(40 * time.Minute),
+					EventTypes:  []string{"interactive", "non_interactive"},
+					UserWindows: []config.Duration{config.Duration(24 * time.Hour), config.Duration(7 * 24 * time.Hour)},
+				}, clk.Now, exporterNow, tc.opts)
+			if err := env.sim.LoadFixture(bytes.NewReader(loadFixture(t))); err != nil {
+				t.Fatal(err)
+			}
+			if tc.inject != nil {
+				tc.inject(env.sim)
+			}
+			if tc.afterRequest != nil {
+				env.hook.onRequest = func(n int64) { tc.afterRequest(env.sim, n) }
+			}
+			firstErr := env.poll(t)
+			env.hook.onRequest = nil
+			env.sim.ClearFaults()
+			if (tc.inject != nil || tc.afterRequest != nil) && len(tc.checks) > 0 && firstErr == nil {
+				t.Logf("poll 1 survived the fault (retried within the poll)")
+			}
+			for i, at := range []time.Duration{37 * time.Minute, 61 * time.Minute, 90 * time.Minute, 95 * time.Minute} {
+				clk.Set(fixtureEpoch.Add(at))
+				if err := env.poll(t); err != nil {
+					t.Fatalf("poll %d after the fault: %v", i+2, err)
+				}
+			}
+			expected, err := os.Open("testdata/expected.prom")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer expected.Close()
+			if err := testutil.GatherAndCompare(env.reg, expected,
+				"entra_mfa_attempts_total", "entra_signins_total", "entra_mfa_unclassified_strings_total"); err != nil {
+				t.Error(err)
+			}
+			for _, c := range tc.checks {
+				c(t, env.manager.metrics)
+			}
+		})
+	}
+}
