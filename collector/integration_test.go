@@ -129,7 +129,7 @@ func newTestEnvClocks(t *testing.T, simOpts simtenant.Options, signIns config.Si
 	return newTestEnvWith(t, simOpts, signIns, graphNow, exporterNow, t.TempDir(), opts)
 }
 
-func newTestEnvWith(t *testing.T, simOpts simtenant.Options, signIns config.SignIns, graphNow, now func() time.Time, storage string, opts func(*graph.Options)) *testEnv {
+func newTestEnvWith(t testing.TB, simOpts simtenant.Options, signIns config.SignIns, graphNow, now func() time.Time, storage string, opts func(*graph.Options)) *testEnv {
 	t.Helper()
 	simOpts.Now = graphNow
 	sim, err := simtenant.Start(simOpts)
@@ -186,7 +186,7 @@ func (e *testEnv) poll(t *testing.T) error {
 }
 
 // sum adds up every series of a counter family.
-func (e *testEnv) sum(t *testing.T, name string) float64 {
+func (e *testEnv) sum(t testing.TB, name string) float64 {
 	t.Helper()
 	mfs, err := e.reg.Gather()
 	if err != nil {

@@ -19,15 +19,15 @@ const stateVersion = 1
 // again, and the counter values. It is written as one file, atomically, so the ids and the counts
 // they produced are always committed together.
 type tenantState struct {
-	Version   int               `json:"version"`
-	Tenant    string            `json:"tenant"`
-	Fresh     time.Time         `json:"fresh"`     // every row created before this was read at least once, except inside Gaps
-	Reconcile time.Time         `json:"reconcile"` // every row created before this is final: counted, or missed for good
-	Gaps      []interval        `json:"gaps,omitempty"`
-	Seen      map[string]int64  `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows created at or after Reconcile
+	Version   int                `json:"version"`
+	Tenant    string             `json:"tenant"`
+	Fresh     time.Time          `json:"fresh"`     // every row created before this was read at least once, except inside Gaps
+	Reconcile time.Time          `json:"reconcile"` // every row created before this is final: counted, or missed for good
+	Gaps      []interval         `json:"gaps,omitempty"`
+	Seen      map[string]int64   `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows created at or after Reconcile
 	Counters  map[string]float64 `json:"counters"` // durable counter key (see counters.go) -> value
-	Users     usersState        `json:"users"`
-	Committed time.Time         `json:"committed"`
+	Users     usersState         `json:"users"`
+	Committed time.Time          `json:"committed"`
 }
 
 // interval is a half-open time range [From, To).
