@@ -23,6 +23,9 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -X github.com/prometheus/common/version.BuildUser=${BUILD_USER} \
       -X github.com/prometheus/common/version.BuildDate=${BUILD_DATE}" \
     -o /out/entra-mfa-exporter ./cmd/entra-mfa-exporter
+# The state directory (cursors, remembered row ids, counter values) must be writable by the
+# non-root user; mount a volume there to keep counts across container restarts.
+RUN mkdir -p /out/state
 
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=dev
@@ -30,7 +33,9 @@ LABEL org.opencontainers.image.title="entra-mfa-exporter" \
       org.opencontainers.image.description="Prometheus exporter for Microsoft Entra ID sign-in and MFA activity" \
       org.opencontainers.image.version="${VERSION}"
 COPY --from=build /out/entra-mfa-exporter /bin/entra-mfa-exporter
+COPY --from=build --chown=65532:65532 /out/state /var/lib/entra-mfa-exporter
 USER 65532:65532
 EXPOSE 9905
+VOLUME ["/var/lib/entra-mfa-exporter"]
 ENTRYPOINT ["/bin/entra-mfa-exporter"]
-CMD ["--config.file=/etc/entra-mfa-exporter/config.yml"]
+CMD ["--config.file=/etc/entra-mfa-exporter/config.yml", "--storage.path=/var/lib/entra-mfa-exporter"]

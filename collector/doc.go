@@ -42,6 +42,7 @@ func MetricDocs() []MetricDoc {
 			out = append(out, parseDesc(d, tc.typ))
 		}
 	}
+	out = append(out, NewRegistrationMetrics(prometheus.NewRegistry()).docs()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

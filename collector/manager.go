@@ -37,6 +37,7 @@ type Manager struct {
 
 	store    stateStore
 	appPacer *graph.Pacer // the app registration's budget across all tenants
+	regGauges *RegistrationMetrics
 
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
@@ -46,6 +47,7 @@ type Manager struct {
 type tenantRunner struct {
 	cfg     config.Tenant
 	source  *signInSource
+	reg     *registrationSource
 	users   *userTracker
 	counts  *tenantCounts
 	pacer   *graph.Pacer
@@ -78,6 +80,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 		store:    stateStore{dir: opts.StoragePath},
 		appPacer: graph.NewPacer(appRequestsPerWindow, graphBudgetWindow),
 	}
+	m.regGauges = NewRegistrationMetrics(reg)
 	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m})
 	return m
 }
@@ -96,6 +99,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			r.stop()
 			delete(m.tenants, name)
 			m.metrics.deleteTenant(name)
+			m.regGauges.deleteTenant(name)
 			m.logger.Info("tenant removed", "tenant", name)
 		}
 	}
@@ -127,6 +131,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 				counts: src.counts,
 				pacer:  graph.NewPacer(graphRequestsPerWindow, m.budgetWindow()),
 				source: src,
+				reg:    newRegistrationSource(t.Name, m.metrics, m.regGauges, m.logger, m.now),
 			}
 			m.tenants[t.Name] = r
 			m.logger.Info("tenant added", "tenant", t.Name, "tenant_id", t.TenantID, "cloud", t.Cloud)
@@ -136,6 +141,9 @@ func (m *Manager) Apply(cfg *config.Config) {
 			m.logger.Error("cannot set up Graph client for tenant", "tenant", t.Name, "err", r.initErr)
 			r.source.recordError(fmt.Errorf("%w: %w", graph.ErrAuthentication, r.initErr))
 			continue
+		}
+		if !t.Registration.IsEnabled() {
+			m.regGauges.deleteTenant(t.Name)
 		}
 		if !m.manual {
 			r.start(m.ctx)
@@ -194,6 +202,20 @@ func (m *Manager) pollOnce(ctx context.Context, tenant string) error {
 	return r.source.poll(ctx, r.client, time.Time{})
 }
 
+// pollRegistrationOnce refreshes a tenant's registration gauges now (tests).
+func (m *Manager) pollRegistrationOnce(ctx context.Context, tenant string) error {
+	m.mu.Lock()
+	r, ok := m.tenants[tenant]
+	m.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no tenant %q", tenant)
+	}
+	if r.initErr != nil {
+		return r.initErr
+	}
+	return r.reg.poll(ctx, r.client)
+}
+
 // Ready reports whether every configured tenant has completed a successful poll.
 func (m *Manager) Ready() bool {
 	m.mu.Lock()
@@ -218,11 +240,24 @@ func (m *Manager) Stop() {
 	}
 }
 
+// start runs the tenant's sources, each on its own interval; they share the tenant's request
+// budget through the client's pacer.
 func (r *tenantRunner) start(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	r.cancel, r.done = cancel, make(chan struct{})
+	var wg sync.WaitGroup
+	if r.cfg.Registration.IsEnabled() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			every(ctx, time.Duration(r.cfg.Registration.Interval), func() {
+				_ = r.reg.poll(ctx, r.client) // errors are counted and logged by the source
+			})
+		}()
+	}
+	wg.Add(1)
 	go func() {
-		defer close(r.done)
+		defer wg.Done()
 		interval := time.Duration(r.cfg.SignIns.PollInterval)
 		for {
 			// The reconcile read may use three quarters of the interval, then yields to the next
@@ -237,6 +272,24 @@ func (r *tenantRunner) start(parent context.Context) {
 			}
 		}
 	}()
+	go func() {
+		wg.Wait()
+		close(r.done)
+	}()
+}
+
+// every runs f now and then every interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	for {
+		f()
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (r *tenantRunner) stop() {

@@ -85,7 +85,7 @@ func newRegEnv(t *testing.T, simOpts simtenant.Options) *regEnv {
 	if r == nil || r.client == nil {
 		t.Fatalf("tenant not set up: %+v", r)
 	}
-	rm := NewRegistrationMetrics(reg)
+	rm := m.regGauges // registered by the Manager
 	src := newRegistrationSource("fixture", m.metrics, rm, logger, func() time.Time { return regNow })
 	return &regEnv{sim: sim, manager: m, reg: reg, rm: rm, source: src, client: r.client, logs: logs}
 }

@@ -100,17 +100,34 @@ func requiredPermissions(endpoint string) string {
 	switch endpoint {
 	case "signIns":
 		return "AuditLog.Read.All and Directory.Read.All"
-	case "users":
+	case EndpointRegistrationDetails:
+		return "AuditLog.Read.All"
+	case EndpointUsers:
 		return "User.Read.All"
+	case EndpointRequirements:
+		return "Policy.Read.All"
 	default:
 		return "AuditLog.Read.All (plus Directory.Read.All for sign-ins)"
 	}
 }
 
+// RequiredPermission returns the application permission(s) Graph wants for an endpoint label
+// (signIns, userRegistrationDetails, users, authenticationRequirements), for help texts.
+func RequiredPermission(endpoint string) string { return requiredPermissions(endpoint) }
+
+// licenceHint words the licence problem per endpoint: the registration report also refuses B2C
+// tenants, which no licence fixes, and saying so spares an admin a licence purchase.
+func licenceHint(endpoint string) string {
+	if endpoint == EndpointRegistrationDetails {
+		return "the tenant is on Microsoft Entra ID Free or is an Azure AD B2C tenant: the userRegistrationDetails report needs Microsoft Entra ID P1/P2 licences and is not available in B2C tenants"
+	}
+	return "the tenant has no Microsoft Entra ID P1/P2 licence, which Graph requires for sign-in logs and authentication-method reports: assign P1 or P2 licences to the tenant"
+}
+
 func (e *APIError) hint() string {
 	switch {
 	case e.isLicence():
-		return "the tenant has no Microsoft Entra ID P1/P2 licence, which Graph requires for sign-in logs and authentication-method reports: assign P1 or P2 licences to the tenant"
+		return licenceHint(e.Endpoint)
 	case e.isPermission():
 		return "the app registration lacks permission: grant the application permission(s) " + requiredPermissions(e.Endpoint) + " and give admin consent"
 	case e.StatusCode == http.StatusUnauthorized:

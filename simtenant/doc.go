@@ -24,7 +24,18 @@
 //     then on; paging cursors are (createdDateTime, id), so rows that become
 //     visible during a page sequence are never duplicated and visible rows
 //     never skipped;
-//   - injected faults (InjectFault) and clock skew (SetClockSkew).
+//   - the registration endpoints: GET /v1.0/reports/authenticationMethods/
+//     userRegistrationDetails and GET /v1.0/users ($select, $filter with
+//     eq/and/any, $orderby, $top, absolute next links; accountEnabled and
+//     userType only when $selected, as in Graph), and GET /beta/users/{id}/
+//     authentication/requirements (perUserMfaState), behind the same token
+//     check and rate limit as sign-ins. The directory is generated from the
+//     generator's users with its own random stream (disabled accounts,
+//     guests, admins, users with no method, open-set method strings such as
+//     PhoneAppNotification and Fido2, a report built hours ago), or loaded
+//     with LoadRegistrationFixture;
+//   - injected faults (InjectFault, per registration route with Fault.Route)
+//     and clock skew (SetClockSkew).
 //
 // Rows come from fixtures (LoadFixture), from AddRows, or from a seeded
 // generator (Backfill, Run, Burst) that writes realistic flows: interrupt and
@@ -37,9 +48,9 @@
 // the exporter's output with Truth cannot pass because both share a mistake.
 //
 // Not simulated: token signatures (access tokens are opaque random strings,
-// client assertions are not verified), other Graph endpoints (registration
-// details, users), the app-wide throttling cap across tenants, $count and
-// other filter properties (status/errorCode, authenticationRequirement),
+// client assertions are not verified), other Graph endpoints (including the
+// summary reports such as usersRegisteredByFeature), the app-wide throttling
+// cap across tenants, $count and other filter properties (status/errorCode, authenticationRequirement),
 // multiple tenants, and row rewriting after aggregation except by calling
 // AddRows again with the same id.
 package simtenant

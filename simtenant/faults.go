@@ -7,7 +7,10 @@ import (
 
 // Fault kinds accepted by InjectFault. Each applies to the next Count
 // requests it matches: token-endpoint faults to token requests, the others
-// to sign-in requests that carry a valid token.
+// to Graph requests that carry a valid token: sign-ins when Fault.Route is
+// empty, else the registration route it names (RouteRegistrationDetails,
+// RouteUsers, RouteRequirements), where only the faults answered before the
+// page (HTTP errors, throttle, delay, license, permission) apply.
 const (
 	FaultHTTP500     = "http_500"     // 500 with a Graph error body
 	FaultHTTP502     = "http_502"     // 502
@@ -30,6 +33,7 @@ const (
 // Fault is one injected failure. Count <= 0 means 1.
 type Fault struct {
 	Kind       string
+	Route      string // empty: sign-ins; otherwise a registration route
 	Count      int
 	RetryAfter time.Duration
 	Delay      time.Duration
@@ -57,6 +61,14 @@ func (t *Tenant) InjectFault(f Fault) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
+	case f.Route != "":
+		if f.Route != RouteRegistrationDetails && f.Route != RouteUsers && f.Route != RouteRequirements {
+			panic(fmt.Sprintf("simtenant: fault route %q is not a registration route", f.Route))
+		}
+		if !preFaults[f.Kind] {
+			panic(fmt.Sprintf("simtenant: fault kind %q does not apply to %s", f.Kind, f.Route))
+		}
+		t.routeFaults[f.Route] = append(t.routeFaults[f.Route], &f)
 	case f.Kind == FaultToken:
 		t.tokenFaults = append(t.tokenFaults, &f)
 	case preFaults[f.Kind] || pageFaults[f.Kind]:
@@ -87,4 +99,5 @@ func (t *Tenant) ClearFaults() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.faults, t.tokenFaults = nil, nil
+	t.routeFaults = map[string][]*Fault{}
 }

@@ -513,7 +513,7 @@ func TestStatsCountRequests(t *testing.T) {
 	get(t, tn, signInsURL(tn), tok, nil)
 	get(t, tn, signInsURL(tn), "", nil)
 	get(t, tn, signInsURL(tn, "$select", "id"), tok, nil)
-	get(t, tn, tn.GraphEndpoint()+"/v1.0/users", tok, nil)
+	get(t, tn, tn.GraphEndpoint()+"/v1.0/groups", tok, nil)
 	s := tn.Stats()
 	want := map[RequestKey]int{
 		{RouteToken, 200}: 1, {RouteSignIns, 200}: 1, {RouteSignIns, 401}: 1, {RouteSignIns, 400}: 1, {RouteOther, 404}: 1,

@@ -58,6 +58,9 @@ func (t *Tenant) routes() http.Handler {
 	mux.Handle("POST "+RouteToken, t.counted(RouteToken, t.handleToken))
 	mux.Handle("GET "+RouteDiscovery, t.counted(RouteDiscovery, t.handleDiscovery))
 	mux.Handle("GET "+RouteSignIns, t.counted(RouteSignIns, t.handleSignIns))
+	mux.Handle("GET "+RouteRegistrationDetails, t.counted(RouteRegistrationDetails, t.handleList(registrationCollection)))
+	mux.Handle("GET "+RouteUsers, t.counted(RouteUsers, t.handleList(usersCollection)))
+	mux.Handle("GET "+RouteRequirements, t.counted(RouteRequirements, http.HandlerFunc(t.handleRequirements)))
 	mux.Handle("/", t.counted(RouteOther, func(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, http.StatusNotFound, "Request_ResourceNotFound",
 			"Resource not found for the segment '"+r.URL.Path+"'.")

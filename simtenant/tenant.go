@@ -64,10 +64,14 @@ type Tenant struct {
 	store       store
 	tokens      map[string]time.Time // access token -> expiry
 	faults      []*Fault             // Graph faults, applied in order
+	routeFaults map[string][]*Fault  // faults of the registration routes, by route
 	tokenFaults []*Fault             // token endpoint faults
 	window      []time.Time          // accepted Graph request times inside RateWindow
 	stats       Stats
 	skew        time.Duration
+
+	reg      *registrationData
+	regTruth RegistrationTruth
 
 	genMu sync.Mutex
 	gen   *generator
@@ -137,6 +141,8 @@ func Start(opts Options) (*Tenant, error) {
 		stats:    Stats{Requests: map[RequestKey]int{}},
 	}
 	t.gen = newGenerator(opts)
+	t.reg, t.regTruth = newRegistrationData(t.gen.users, opts.Seed, opts.Now())
+	t.routeFaults = map[string][]*Fault{}
 	t.srv = &http.Server{
 		Handler:           t.routes(),
 		ReadHeaderTimeout: 10 * time.Second,

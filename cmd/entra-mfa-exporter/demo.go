@@ -18,12 +18,12 @@ import (
 // within seconds. The simulated tenant's lateness is scaled down by the same idea (a row that is
 // 2 minutes late in a real tenant is about 2 seconds late here).
 const (
-	demoBackfill      = 15 * time.Minute
-	demoPollInterval  = 10 * time.Second // the configuration's minimum
-	demoSettleDelay   = 5 * time.Second
+	demoBackfill          = 15 * time.Minute
+	demoPollInterval      = 10 * time.Second // the configuration's minimum
+	demoSettleDelay       = 5 * time.Second
 	demoReconcileDelay    = time.Minute // the configuration's minimum
 	demoReconcileInterval = 10 * time.Second
-	demoLatenessScale = 0.02
+	demoLatenessScale     = 0.02
 )
 
 // startDemo starts the simulated tenant in-process and returns a configuration that points the
@@ -78,13 +78,13 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 			ClientSecretFile: secretFile,
 		},
 		SignIns: config.SignIns{
-			PollInterval: config.Duration(demoPollInterval),
-			SettleDelay:  config.Duration(demoSettleDelay),
+			PollInterval:      config.Duration(demoPollInterval),
+			SettleDelay:       config.Duration(demoSettleDelay),
 			ReconcileDelay:    config.Duration(demoReconcileDelay),
 			ReconcileInterval: config.Duration(demoReconcileInterval),
-			Lookback:     config.Duration(demoBackfill + time.Minute),
-			EventTypes:   []string{"interactive", "non_interactive"},
-			UserWindows:  []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour)},
+			Lookback:          config.Duration(demoBackfill + time.Minute),
+			EventTypes:        []string{"interactive", "non_interactive"},
+			UserWindows:       []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour)},
 		},
 	}}}
 	cfg.ApplyDefaults()

@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	webConfig := kingpinflag.AddFlags(serve, defaultListenAddress)
 
 	checkConfig := app.Command("check-config", "Validate the configuration file and exit (0 when valid).")
+	report := addReportCommand(app)
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: valid, %d tenant(s)\n", *configFile, len(cfg.Tenants))
 		return 0
+	case report.FullCommand():
+		return report.run(ctx, *configFile, stdout, stderr, logger)
 	case serve.FullCommand():
 		sh, err := parseShard(*shard)
 		if err != nil {

@@ -306,4 +306,3 @@ func tail(b []byte, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-

@@ -108,10 +108,20 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 		return false
 	}
+	storage := ""
 	for _, a := range c.Args {
 		if f, ok := strings.CutPrefix(a, "--config.file="); ok && !mounted(f) {
 			t.Errorf("--config.file %s is not under a mounted volume", f)
 		}
+		if d, ok := strings.CutPrefix(a, "--storage.path="); ok {
+			storage = d
+		}
+	}
+	if storage == "" || !mounted(storage+"/x.state.json") {
+		t.Errorf("--storage.path %q is not a mounted volume: counts would reset at every restart", storage)
+	}
+	if _, ok := kinds["PersistentVolumeClaim"]; !ok {
+		t.Error("no PersistentVolumeClaim for the state")
 	}
 	if !strings.Contains(cm, "/var/run/secrets/entra-mfa-exporter/") || !mounted("/var/run/secrets/entra-mfa-exporter/client-secret") {
 		t.Error("the client secret file named in the ConfigMap is not mounted")

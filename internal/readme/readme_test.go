@@ -66,9 +66,10 @@ func TestReadmeGeneratedSections(t *testing.T) {
 	}
 	readme := string(data)
 	sections := map[string]string{
-		"metrics":        metricsTable(t),
-		"classification": mfa.MarkdownTables(),
-		"config-example": configExample(t),
+		"metrics":              metricsTable(t),
+		"classification":       mfa.MarkdownTables(),
+		"registration-methods": mfa.RegistrationMarkdown(),
+		"config-example":       configExample(t),
 	}
 	for name, want := range sections {
 		re := regexp.MustCompile(`(?s)(<!-- ` + name + `:start -->\n)(.*?)(<!-- ` + name + `:end -->)`)
