@@ -35,8 +35,8 @@ type Manager struct {
 	budgetPer    time.Duration
 	manual       bool
 
-	store    stateStore
-	appPacer *graph.Pacer // the app registration's budget across all tenants
+	store     stateStore
+	appPacer  *graph.Pacer // the app registration's budget across all tenants
 	regGauges *RegistrationMetrics
 
 	mu      sync.Mutex
