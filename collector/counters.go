@@ -107,13 +107,6 @@ func (c *tenantCounts) promote(written map[string]float64) {
 	}
 }
 
-// hasPending reports whether anything was counted since the last commit.
-func (c *tenantCounts) hasPending() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending) > 0
-}
-
 func (c *tenantCounts) collect(tenant string, ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

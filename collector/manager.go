@@ -202,20 +202,6 @@ func (m *Manager) pollOnce(ctx context.Context, tenant string) error {
 	return r.source.poll(ctx, r.client, time.Time{})
 }
 
-// pollRegistrationOnce refreshes a tenant's registration gauges now (tests).
-func (m *Manager) pollRegistrationOnce(ctx context.Context, tenant string) error {
-	m.mu.Lock()
-	r, ok := m.tenants[tenant]
-	m.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("no tenant %q", tenant)
-	}
-	if r.initErr != nil {
-		return r.initErr
-	}
-	return r.reg.poll(ctx, r.client)
-}
-
 // Ready reports whether every configured tenant has completed a successful poll.
 func (m *Manager) Ready() bool {
 	m.mu.Lock()

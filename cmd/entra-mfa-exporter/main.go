@@ -29,8 +29,6 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
-const exporterName = "entra_mfa_exporter"
-
 // defaultListenAddress is the exporter's port; 9905 was free in the Prometheus default port
 // allocation list when the project started.
 const defaultListenAddress = ":9905"
