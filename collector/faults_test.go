@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,6 +134,15 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			for _, c := range tc.checks {
 				c(t, env.manager.metrics)
+			}
+			// One log line per fault, not a flood: at most one poll error line, and retry or
+			// throttle warnings limited to one per endpoint and reason.
+			logs := env.logs.String()
+			if n := strings.Count(logs, "level=ERROR"); n > 1 {
+				t.Errorf("%d error lines for one fault:\n%s", n, logs)
+			}
+			if n := strings.Count(logs, "msg=\"graph "); n > 2 {
+				t.Errorf("%d graph warning lines for one fault:\n%s", n, logs)
 			}
 		})
 	}

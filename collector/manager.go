@@ -188,8 +188,13 @@ func (m *Manager) budgetWindow() time.Duration {
 	return graphBudgetWindow
 }
 
-// pollOnce runs one sign-in poll of a tenant now (tests).
+// pollOnce runs one sign-in poll of a tenant now, without a time box (tests).
 func (m *Manager) pollOnce(ctx context.Context, tenant string) error {
+	return m.pollOnceUntil(ctx, tenant, time.Time{})
+}
+
+// pollOnceUntil runs one sign-in poll whose reconcile read stops at deadline (tests).
+func (m *Manager) pollOnceUntil(ctx context.Context, tenant string, deadline time.Time) error {
 	m.mu.Lock()
 	r, ok := m.tenants[tenant]
 	m.mu.Unlock()
@@ -199,7 +204,7 @@ func (m *Manager) pollOnce(ctx context.Context, tenant string) error {
 	if r.initErr != nil {
 		return r.initErr
 	}
-	return r.source.poll(ctx, r.client, time.Time{})
+	return r.source.poll(ctx, r.client, deadline)
 }
 
 // Ready reports whether every configured tenant has completed a successful poll.
@@ -288,6 +293,24 @@ func (r *tenantRunner) stop() {
 
 // newClient builds the credential and Graph client of a tenant from its configuration.
 func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client, error) {
+	return NewGraphClient(t, ClientOptions{
+		Pacer: pacer, AppPacer: m.appPacer, Observer: observer{m: m.metrics, tenant: t.Name},
+		Logger: m.logger, adjust: m.graphOptions,
+	})
+}
+
+// ClientOptions are the parts of a Graph client that do not come from the tenant's configuration.
+type ClientOptions struct {
+	Pacer    *graph.Pacer // the tenant's budget; nil: a new 5-per-10-seconds pacer
+	AppPacer *graph.Pacer // the app registration's budget across tenants; nil: none
+	Observer graph.Observer
+	Logger   *slog.Logger
+	adjust   func(*graph.Options) // test hook
+}
+
+// NewGraphClient builds the credential (azidentity) and the Graph client of a tenant from its
+// configuration: the exporter and the report command share it, so both authenticate alike.
+func NewGraphClient(t config.Tenant, o ClientOptions) (*graph.Client, error) {
 	httpClient, err := httpClientFor(t)
 	if err != nil {
 		return nil, err
@@ -303,11 +326,11 @@ func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client,
 		HTTPClient:               httpClient,
 	}
 	switch t.Credential.Type {
-	case "client_secret":
+	case config.CredentialClientSecret:
 		if co.ClientSecret, err = t.Credential.Secret(); err != nil {
 			return nil, err
 		}
-	case "client_certificate":
+	case config.CredentialClientCertificate:
 		if co.Certificate, err = os.ReadFile(t.Credential.CertificateFile); err != nil {
 			return nil, fmt.Errorf("reading credential.certificate_file: %w", err)
 		}
@@ -319,17 +342,21 @@ func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client,
 	if err != nil {
 		return nil, err
 	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	opts := graph.Options{
 		GraphEndpoint: t.GraphEndpoint,
 		Credential:    cred,
 		HTTPClient:    httpClient,
-		Pacer:         pacer,
-		AppPacer:      m.appPacer,
-		Observer:      observer{m: m.metrics, tenant: t.Name},
-		Logger:        m.logger.With("tenant", t.Name),
+		Pacer:         o.Pacer,
+		AppPacer:      o.AppPacer,
+		Observer:      o.Observer,
+		Logger:        logger.With("tenant", t.Name),
 	}
-	if m.graphOptions != nil {
-		m.graphOptions(&opts)
+	if o.adjust != nil {
+		o.adjust(&opts)
 	}
 	return graph.New(opts)
 }

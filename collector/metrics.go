@@ -116,7 +116,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		Backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "backlog_seconds",
-			Help: "How far the reconcile cursor is behind its target (now minus settle delay minus reconcile delay): time still to be read after downtime or a first start.",
+			Help: "How far the reconcile cursor is behind its target (now minus settle delay, reconcile delay and reconcile interval): time still to be read after downtime or a first start; 0 in steady state.",
 		}, []string{"tenant", "source"}),
 		StateCommits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "state", Name: "commits_total",

@@ -101,9 +101,6 @@ func (s *signInSource) ready() bool {
 	return s.ok
 }
 
-// errStopPaging ends a time-boxed reconcile read after a page; not an error for the caller.
-var errStopPaging = errors.New("time box used up")
-
 // poll runs the fresh read and, when due, a reconcile read that stops at deadline (zero: no
 // limit) so the next fresh read is not delayed by a long backlog.
 func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline time.Time) error {
@@ -211,12 +208,13 @@ func (s *signInSource) readReconcile(ctx context.Context, client *graph.Client, 
 			s.advanceReconcile(page[n-1].CreatedDateTime)
 		}
 		s.commit()
-		if !deadline.IsZero() && !s.now().Before(deadline) {
-			return errStopPaging
+		// The time box is real time: it shares out the request budget, which is real time too.
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return graph.ErrStopPaging
 		}
 		return nil
 	})
-	if errors.Is(err, errStopPaging) {
+	if errors.Is(err, graph.ErrStopPaging) {
 		return nil
 	}
 	if err != nil {
@@ -258,9 +256,11 @@ func (s *signInSource) inGap(t time.Time) bool {
 	return false
 }
 
+// exportBacklog publishes how far the reconcile cursor is behind beyond its normal slack of one
+// reconcile interval: 0 in steady state, the age of the unread range after downtime.
 func (s *signInSource) exportBacklog() {
 	now := s.now()
-	target := now.Add(-time.Duration(s.settings.SettleDelay) - time.Duration(s.settings.ReconcileDelay))
+	target := now.Add(-time.Duration(s.settings.SettleDelay) - time.Duration(s.settings.ReconcileDelay) - time.Duration(s.settings.ReconcileInterval))
 	s.metrics.Backlog.WithLabelValues(s.tenant, sourceSignIns).Set(max(0, target.Sub(s.reconcile).Seconds()))
 	s.metrics.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
 }

@@ -82,6 +82,7 @@ type Client struct {
 	hc          *http.Client
 	pacer       *Pacer
 	appPacer    *Pacer
+	logLimit    *logLimiter // one retry/throttle warning per endpoint and reason per 5 minutes
 	obs         Observer
 	log         *slog.Logger
 	maxRetries  int
@@ -124,6 +125,7 @@ func New(o Options) (*Client, error) {
 		baseDelay:   o.RetryBaseDelay,
 		timeout:     o.RequestTimeout,
 		clock:       realClock{},
+		logLimit:    newLogLimiter(5 * time.Minute),
 		jitter:      rand.Int64N,
 	}
 	if c.pacer == nil {
@@ -290,6 +292,11 @@ func (c *Client) Get(ctx context.Context, endpointLabel, pathAndQuery string, fn
 	return walk(ctx, c, endpointLabel, c.endpoint+pathAndQuery, nil, decodeRawPage, fn)
 }
 
+// ErrStopPaging, returned by a page callback, ends paging early. The paging function then returns
+// it (wrapped as the callback did) if pages were left unread, or nil if that page was the last, so
+// the caller can tell a complete read from an interrupted one.
+var ErrStopPaging = errors.New("graph: paging stopped by the caller")
+
 // walk is the paging loop shared by every collection.
 func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr http.Header,
 	decode func([]byte) (decodedPage[T], error), fn func([]T) error) error {
@@ -300,10 +307,15 @@ func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr h
 		}
 		if page.malformed > 0 {
 			c.obs.MalformedRows(endpoint, page.malformed)
-			c.log.Warn("graph page had rows that could not be decoded; skipped them",
-				"endpoint", endpoint, "url", pageURL, "skipped", page.malformed, "first_error", page.firstErr)
+			if ok, held := c.logLimit.allow(endpoint+"/malformed_rows", c.clock.Now()); ok {
+				c.log.Warn("graph page had rows that could not be decoded; skipped them",
+					"endpoint", endpoint, "url", pageURL, "skipped", page.malformed, "first_error", page.firstErr, "similar_since_last_line", held)
+			}
 		}
 		if err := fn(page.rows); err != nil {
+			if errors.Is(err, ErrStopPaging) && page.next == "" {
+				return nil // nothing left to stop: the read is complete
+			}
 			return err
 		}
 		if page.next == pageURL {
@@ -333,7 +345,9 @@ func fetchPage[T any](ctx context.Context, c *Client, endpoint, pageURL string, 
 			return decodedPage[T]{}, &MalformedPageError{Endpoint: endpoint, URL: pageURL, Err: derr}
 		}
 		c.obs.Retry(endpoint, "truncated")
-		c.log.Warn("graph page could not be decoded; fetching it again", "endpoint", endpoint, "url", pageURL, "err", derr)
+		if ok, held := c.logLimit.allow(endpoint+"/malformed_page", c.clock.Now()); ok {
+			c.log.Warn("graph page could not be decoded; fetching it again", "endpoint", endpoint, "url", pageURL, "err", derr, "similar_since_last_line", held)
+		}
 	}
 }
 
@@ -379,7 +393,11 @@ func (c *Client) fetch(ctx context.Context, endpoint, rawURL string, hdr http.He
 				return nil, fmt.Errorf("graph %s: throttled %d times in a row, giving up: %w", endpoint, throttles, r.err)
 			}
 			c.obs.Retry(endpoint, r.reason)
-			c.log.Warn("graph throttled the tenant; holding every request", "endpoint", endpoint, "retry_after", r.retryAfter)
+			if ok, held := c.logLimit.allow(endpoint+"/429", c.clock.Now()); ok {
+				c.log.Warn("graph throttled the tenant; holding every request", "endpoint", endpoint, "retry_after", r.retryAfter, "similar_since_last_line", held)
+			} else {
+				c.log.Debug("graph throttled the tenant; holding every request", "endpoint", endpoint, "retry_after", r.retryAfter)
+			}
 			continue
 		}
 		retries++
@@ -388,7 +406,11 @@ func (c *Client) fetch(ctx context.Context, endpoint, rawURL string, hdr http.He
 		}
 		delay := max(c.backoff(retries), r.retryAfter)
 		c.obs.Retry(endpoint, r.reason)
-		c.log.Warn("graph request failed; retrying", "endpoint", endpoint, "reason", r.reason, "retry", retries, "delay", delay, "err", r.err)
+		if ok, held := c.logLimit.allow(endpoint+"/"+r.reason, c.clock.Now()); ok {
+			c.log.Warn("graph request failed; retrying", "endpoint", endpoint, "reason", r.reason, "retry", retries, "delay", delay, "err", r.err, "similar_since_last_line", held)
+		} else {
+			c.log.Debug("graph request failed; retrying", "endpoint", endpoint, "reason", r.reason, "retry", retries, "delay", delay, "err", r.err)
+		}
 		if err := c.clock.Sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("graph %s: waiting to retry: %w (after %v)", endpoint, err, r.err)
 		}

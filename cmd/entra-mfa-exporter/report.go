@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 )
@@ -112,7 +110,9 @@ func (rc *reportCommand) execute(ctx context.Context, configFile string, stdout,
 	if rc.budgetPer > 0 {
 		per = rc.budgetPer
 	}
-	client, err := newReportClient(tenant, graph.NewPacer(reportBudgetRequests, per), logger)
+	// The report is a separate process: it cannot share a running exporter's budget, so it
+	// paces itself with a budget of its own.
+	client, err := collector.NewGraphClient(tenant, collector.ClientOptions{Pacer: graph.NewPacer(reportBudgetRequests, per), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", tenant.Name, err)
 	}
@@ -424,66 +424,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// newReportClient builds a Graph client for one tenant from its configuration, the way the
-// exporter does (same credential types, same CA handling), with its own budget: the report is a
-// separate process and cannot share the running exporter's.
-func newReportClient(t config.Tenant, pacer *graph.Pacer, logger *slog.Logger) (*graph.Client, error) {
-	httpClient, err := reportHTTPClient(t)
-	if err != nil {
-		return nil, err
-	}
-	co := graph.CredentialOptions{
-		Type: t.Credential.Type, TenantID: t.TenantID, ClientID: t.Credential.ClientID,
-		FederatedTokenFile: t.Credential.FederatedTokenFile, SendCertificateChain: t.Credential.SendCertificateChain,
-		AuthorityHost: t.AuthorityHost, DisableInstanceDiscovery: t.IsCustomCloud(), HTTPClient: httpClient,
-	}
-	switch t.Credential.Type {
-	case config.CredentialClientSecret:
-		if co.ClientSecret, err = t.Credential.Secret(); err != nil {
-			return nil, err
-		}
-	case config.CredentialClientCertificate:
-		if co.Certificate, err = os.ReadFile(t.Credential.CertificateFile); err != nil {
-			return nil, fmt.Errorf("reading credential.certificate_file: %w", err)
-		}
-		if co.CertificatePassword, err = t.Credential.CertificatePassword(); err != nil {
-			return nil, err
-		}
-	}
-	cred, err := graph.NewCredential(co)
-	if err != nil {
-		return nil, err
-	}
-	return graph.New(graph.Options{
-		GraphEndpoint: t.GraphEndpoint, Credential: cred, HTTPClient: httpClient, Pacer: pacer,
-		Logger: logger.With("tenant", t.Name),
-	})
-}
-
-func reportHTTPClient(t config.Tenant) (*http.Client, error) {
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 2 * time.Minute,
-		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s: no PEM certificate found", t.CAFile)
-		}
-		tr.TLSClientConfig.RootCAs = pool
-	}
-	return &http.Client{Transport: tr}, nil
 }
