@@ -139,7 +139,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 		r.client, r.initErr = m.newClient(t, r.pacer)
 		if r.initErr != nil {
 			m.logger.Error("cannot set up Graph client for tenant", "tenant", t.Name, "err", r.initErr)
-			r.source.recordError(fmt.Errorf("%w: %w", graph.ErrAuthentication, r.initErr))
+			r.source.health.failed(fmt.Errorf("%w: %w", graph.ErrAuthentication, r.initErr))
 			continue
 		}
 		if !t.Registration.IsEnabled() {

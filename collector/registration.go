@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -222,12 +221,14 @@ type registrationSource struct {
 	logger  *slog.Logger
 	now     func() time.Time
 
-	mu      sync.Mutex // one refresh at a time; guards lastErr
-	lastErr string
+	mu     sync.Mutex // one refresh at a time; guards health
+	health pollHealth
 }
 
 func newRegistrationSource(tenant string, m *Metrics, rm *RegistrationMetrics, logger *slog.Logger, now func() time.Time) *registrationSource {
-	return &registrationSource{tenant: tenant, metrics: m, reg: rm, logger: logger, now: now, unknown: newUnknownLog(logger, 1000)}
+	return &registrationSource{tenant: tenant, metrics: m, reg: rm, logger: logger, now: now, unknown: newUnknownLog(logger, 1000),
+		health: pollHealth{tenant: tenant, source: sourceRegistration, metrics: m, logger: logger,
+			failMsg: "registration refresh failed; sign-in metrics are not affected", recoverMsg: "registration refresh recovered"}}
 }
 
 // poll reads the user list, then the registration report, and replaces the tenant's gauges. Both
@@ -248,7 +249,7 @@ func (s *registrationSource) poll(ctx context.Context, client *graph.Client) err
 		return nil
 	})
 	if err != nil {
-		s.recordError(fmt.Errorf("reading the user list: %w", err))
+		s.health.failed(fmt.Errorf("reading the user list: %w", err))
 		return err
 	}
 	snap := newRegistrationSnapshot()
@@ -282,21 +283,14 @@ func (s *registrationSource) poll(ctx context.Context, client *graph.Client) err
 		return nil
 	})
 	if err != nil {
-		s.recordError(fmt.Errorf("reading the registration report: %w", err))
+		s.health.failed(fmt.Errorf("reading the registration report: %w", err))
 		return err
 	}
 	s.reg.set(s.tenant, snap)
 	if deleted > 0 {
 		s.logger.Debug("registration report rows without a user in the user list (deleted since the report was built) left out", "tenant", s.tenant, "rows", deleted)
 	}
-	if s.lastErr != "" {
-		s.logger.Info("registration refresh recovered", "tenant", s.tenant, "previous_error", s.lastErr)
-		s.lastErr = ""
-	}
-	for _, r := range accessReasons {
-		m.AccessProblem.WithLabelValues(s.tenant, sourceRegistration, r).Set(0)
-	}
-	m.LastSuccess.WithLabelValues(s.tenant, sourceRegistration).Set(float64(now.UnixNano()) / 1e9)
+	s.health.succeeded(now)
 	return nil
 }
 
@@ -353,29 +347,4 @@ func (s *registrationSource) reportUnknown(field, value string) {
 		value = value[:200] + "..."
 	}
 	s.unknown.once(field, value, "unclassified registration string counted as other", "tenant", s.tenant, "field", field, "value", value)
-}
-
-// recordError counts a failed refresh and logs it once per change of reason. A licence or
-// permission failure of this source sets only its own access_problem series: the sign-in source
-// of the same tenant keeps its own state and goes on polling.
-func (s *registrationSource) recordError(err error) {
-	reason := errorReason(err)
-	m := s.metrics
-	m.PollErrors.WithLabelValues(s.tenant, sourceRegistration, reason).Inc()
-	for _, r := range accessReasons {
-		v := 0.0
-		if r == reason {
-			v = 1
-		}
-		m.AccessProblem.WithLabelValues(s.tenant, sourceRegistration, r).Set(v)
-	}
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	if reason != s.lastErr {
-		s.logger.Error("registration refresh failed; sign-in metrics are not affected", "tenant", s.tenant, "reason", reason, "err", err)
-	} else {
-		s.logger.Debug("registration refresh failed again", "tenant", s.tenant, "reason", reason, "err", err)
-	}
-	s.lastErr = reason
 }

@@ -55,7 +55,7 @@ type signInSource struct {
 	gaps      []interval
 	seen      map[string]int64
 	ok        bool
-	lastErr   string
+	health    pollHealth
 
 	// onCount, when set (benchmarks), is called for every row counted.
 	onCount func(r *graph.SignIn, pass string)
@@ -72,6 +72,7 @@ func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *ten
 	} else {
 		s.counts = newTenantCounts(nil)
 	}
+	s.health = pollHealth{tenant: tenant, source: sourceSignIns, metrics: m, logger: logger, failMsg: "sign-in poll failed", recoverMsg: "sign-in polling recovered"}
 	s.exportSettings()
 	return s
 }
@@ -110,26 +111,19 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 	m.Polls.WithLabelValues(s.tenant, sourceSignIns).Inc()
 	if err := s.readFresh(ctx, client); err != nil {
 		s.commit()
-		s.recordError(err)
+		s.health.failed(err)
 		return err
 	}
 	err := s.readReconcile(ctx, client, deadline)
 	s.commit()
 	if err != nil {
-		s.recordError(err)
+		s.health.failed(err)
 		return err
 	}
 	now := s.now()
 	s.users.prune(now)
 	s.ok = true
-	if s.lastErr != "" {
-		s.logger.Info("sign-in polling recovered", "tenant", s.tenant, "previous_error", s.lastErr)
-		s.lastErr = ""
-	}
-	for _, r := range accessReasons {
-		m.AccessProblem.WithLabelValues(s.tenant, sourceSignIns, r).Set(0)
-	}
-	m.LastSuccess.WithLabelValues(s.tenant, sourceSignIns).Set(float64(now.UnixNano()) / 1e9)
+	s.health.succeeded(now)
 	return nil
 }
 
@@ -377,30 +371,6 @@ func toMFA(r *graph.SignIn) mfa.SignIn {
 		}
 	}
 	return in
-}
-
-// recordError counts a failed poll and logs it once per change of reason, so a tenant without a
-// licence produces one error line, not one per poll.
-func (s *signInSource) recordError(err error) {
-	reason := errorReason(err)
-	m := s.metrics
-	m.PollErrors.WithLabelValues(s.tenant, sourceSignIns, reason).Inc()
-	for _, r := range accessReasons {
-		v := 0.0
-		if r == reason {
-			v = 1
-		}
-		m.AccessProblem.WithLabelValues(s.tenant, sourceSignIns, r).Set(v)
-	}
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	if reason != s.lastErr {
-		s.logger.Error("sign-in poll failed", "tenant", s.tenant, "reason", reason, "err", err)
-	} else {
-		s.logger.Debug("sign-in poll failed again", "tenant", s.tenant, "reason", reason, "err", err)
-	}
-	s.lastErr = reason
 }
 
 func errorReason(err error) string {
