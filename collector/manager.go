@@ -78,7 +78,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 		metrics: NewMetrics(reg), logger: opts.Logger, now: opts.Now,
 		tenants: map[string]*tenantRunner{}, ctx: ctx,
 		store:    stateStore{dir: opts.StoragePath},
-		appPacer: graph.NewPacer(appRequestsPerWindow, graphBudgetWindow),
+		appPacer: graph.NewPacer(appRequestsPerWindow, graphBudgetWindow+budgetMargin),
 	}
 	m.regGauges = NewRegistrationMetrics(reg)
 	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m})
@@ -181,11 +181,16 @@ func (m *Manager) restore(tenant string) *tenantState {
 	return st
 }
 
+// budgetMargin widens the pacer's window a little: the pacer counts when a request starts, Graph
+// when it arrives, and a slow TLS handshake on one request and a fast one on another would
+// otherwise put six arrivals inside Graph's ten seconds.
+const budgetMargin = 500 * time.Millisecond
+
 func (m *Manager) budgetWindow() time.Duration {
 	if m.budgetPer > 0 {
 		return m.budgetPer
 	}
-	return graphBudgetWindow
+	return graphBudgetWindow + budgetMargin
 }
 
 // pollOnce runs one sign-in poll of a tenant now, without a time box (tests).
