@@ -105,8 +105,16 @@ func (m *Manager) Apply(cfg *config.Config) {
 	}
 	for _, t := range cfg.Tenants {
 		r, ok := m.tenants[t.Name]
-		if ok && reflect.DeepEqual(r.cfg, t) {
+		if ok && reflect.DeepEqual(r.cfg, t) && r.initErr == nil {
 			continue
+		}
+		if ok && r.cfg.TenantID != t.TenantID {
+			// Another tenant under the same name: nothing of the old one's state applies.
+			r.stop()
+			delete(m.tenants, t.Name)
+			m.metrics.deleteTenant(t.Name)
+			m.regGauges.deleteTenant(t.Name)
+			ok = false
 		}
 		if ok {
 			r.stop()
@@ -118,13 +126,14 @@ func (m *Manager) Apply(cfg *config.Config) {
 			}
 			m.logger.Info("tenant configuration changed, restarting its loop", "tenant", t.Name)
 		} else {
-			st := m.restore(t.Name)
+			st := m.restore(t.Name, t.TenantID)
 			var us usersState
 			if st != nil {
 				us = st.Users
 			}
 			users := newUserTracker(durations(t.SignIns.UserWindows), us)
 			src := newSignInSource(t.Name, t.SignIns, m.metrics, st, m.store, users, m.logger, m.now)
+			src.tenantID = t.TenantID
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,
@@ -138,6 +147,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 		}
 		r.client, r.initErr = m.newClient(t, r.pacer)
 		if r.initErr != nil {
+			r.source.ok.Store(false) // not polling: not ready, whatever earlier polls did
 			m.logger.Error("cannot set up Graph client for tenant", "tenant", t.Name, "err", r.initErr)
 			r.source.health.failed(fmt.Errorf("%w: %w", graph.ErrAuthentication, r.initErr))
 			continue
@@ -162,8 +172,8 @@ const (
 // restore loads a tenant's committed state, reporting (once, clearly) a file that could not be
 // used; the tenant then starts from its look-back instead of crashing or silently counting from
 // zero without saying so.
-func (m *Manager) restore(tenant string) *tenantState {
-	st, err := m.store.load(tenant, m.now())
+func (m *Manager) restore(tenant, tenantID string) *tenantState {
+	st, err := m.store.load(tenant, tenantID, m.now())
 	switch {
 	case errors.Is(err, errCorruptState):
 		m.metrics.StateRestore.WithLabelValues(tenant, "corrupt").Inc()

@@ -3,10 +3,12 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
@@ -39,14 +41,15 @@ const (
 // complete). Cursors, ids, gaps and counters are committed together (state.go); a crash loses
 // only uncommitted work, which was never exposed and is read again.
 type signInSource struct {
-	tenant  string
-	metrics *Metrics
-	counts  *tenantCounts
-	users   *userTracker
-	store   stateStore
-	unknown *unknownLog
-	logger  *slog.Logger
-	now     func() time.Time
+	tenant   string
+	tenantID string
+	metrics  *Metrics
+	counts   *tenantCounts
+	users    *userTracker
+	store    stateStore
+	unknown  *unknownLog
+	logger   *slog.Logger
+	now      func() time.Time
 
 	mu        sync.Mutex // one poll at a time; guards everything below
 	settings  config.SignIns
@@ -54,8 +57,11 @@ type signInSource struct {
 	reconcile time.Time
 	gaps      []interval
 	seen      map[string]int64
-	ok        bool
 	health    pollHealth
+
+	// ok (a poll has succeeded) is read by /-/ready without taking mu, which a poll holds for
+	// its whole duration: a readiness probe must never wait for Graph.
+	ok atomic.Bool
 
 	// onCount, when set (benchmarks), is called for every row counted.
 	onCount func(r *graph.SignIn, pass string)
@@ -96,11 +102,7 @@ func (s *signInSource) exportSettings() {
 	s.metrics.PollInterval.WithLabelValues(s.tenant, sourceSignIns).Set(time.Duration(s.settings.PollInterval).Seconds())
 }
 
-func (s *signInSource) ready() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ok
-}
+func (s *signInSource) ready() bool { return s.ok.Load() }
 
 // poll runs the fresh read and, when due, a reconcile read that stops at deadline (zero: no
 // limit) so the next fresh read is not delayed by a long backlog.
@@ -109,20 +111,26 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 	defer s.mu.Unlock()
 	m := s.metrics
 	m.Polls.WithLabelValues(s.tenant, sourceSignIns).Inc()
+	// Forget users outside every window whatever the poll's outcome, so a source failing for
+	// days does not keep every user it ever saw.
+	defer s.users.prune(s.now())
 	if err := s.readFresh(ctx, client); err != nil {
-		s.commit()
+		if cerr := s.commit(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
 		s.health.failed(err)
 		return err
 	}
 	err := s.readReconcile(ctx, client, deadline)
-	s.commit()
+	if cerr := s.commit(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
 	if err != nil {
 		s.health.failed(err)
 		return err
 	}
 	now := s.now()
-	s.users.prune(now)
-	s.ok = true
+	s.ok.Store(true)
 	s.health.succeeded(now)
 	return nil
 }
@@ -152,9 +160,15 @@ func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) erro
 	}
 	// Far behind: jump so the freshest rows are read now; the reconcile cursor reads the gap.
 	if jumpTo := to.Add(-delay); jumpTo.Sub(s.fresh) > time.Duration(s.settings.PollInterval) {
-		s.gaps = append(s.gaps, interval{From: s.fresh, To: jumpTo})
-		s.logger.Info("sign-in log behind: reading the freshest rows first, the gap by the reconcile pass",
-			"tenant", s.tenant, "gap_from", s.fresh, "gap_to", jumpTo)
+		// During an outage every failed poll jumps again: extend the last gap rather than
+		// piling up adjacent ones (and log lines).
+		if n := len(s.gaps); n > 0 && s.gaps[n-1].To.Equal(s.fresh) {
+			s.gaps[n-1].To = jumpTo
+		} else {
+			s.gaps = append(s.gaps, interval{From: s.fresh, To: jumpTo})
+			s.logger.Info("sign-in log behind: reading the freshest rows first, the gap by the reconcile pass",
+				"tenant", s.tenant, "gap_from", s.fresh, "gap_to", jumpTo)
+		}
 		s.fresh = jumpTo
 	}
 	defer func() {
@@ -195,13 +209,23 @@ func (s *signInSource) readReconcile(ctx context.Context, client *graph.Client, 
 		for i := range page {
 			s.ingest(&page[i], from, target, passReconcile)
 		}
-		// Rows are in createdDateTime order: everything before the last row's time is final.
-		// Rows sharing that instant may continue on the next page, so the cursor stops at it
-		// (and the ids at or after it stay remembered).
-		if n := len(page); n > 0 && page[n-1].CreatedDateTime.After(s.reconcile) {
-			s.advanceReconcile(page[n-1].CreatedDateTime)
+		// Rows come in createdDateTime order: everything before the newest row of the page is
+		// final. Rows sharing that instant may continue on the next page, so the cursor stops at
+		// it (and the ids at or after it stay remembered). Only rows inside the window count: a
+		// row Graph returned outside it (clock or filter fault) must not carry the cursor past
+		// rows not read yet.
+		var newest time.Time
+		for i := range page {
+			if c := page[i].CreatedDateTime; !c.Before(from.Truncate(time.Second)) && c.Before(target) && c.After(newest) {
+				newest = c
+			}
 		}
-		s.commit()
+		if newest.After(s.reconcile) {
+			s.advanceReconcile(newest)
+		}
+		if err := s.commit(); err != nil {
+			return err // stop reading: nothing more can be made durable now
+		}
 		// The time box is real time: it shares out the request budget, which is real time too.
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
 			return graph.ErrStopPaging
@@ -259,20 +283,24 @@ func (s *signInSource) exportBacklog() {
 	s.metrics.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
 }
 
+// errStateCommit marks a poll whose work could not be committed: everything stays pending (not
+// exposed, nothing lost) until a commit succeeds.
+var errStateCommit = errors.New("committing state failed")
+
 // commit writes the cursors, ids and counters together; on success the counts become visible.
-// A failed commit keeps everything pending for the next one and is counted and logged.
-func (s *signInSource) commit() {
+// A failed commit keeps everything pending for the next one, is counted, and makes the poll fail
+// (so it is logged once per change of reason and last_success stops advancing).
+func (s *signInSource) commit() error {
 	written := s.counts.snapshot()
 	now := s.now()
 	st := &tenantState{
-		Version: stateVersion, Tenant: s.tenant, Fresh: s.fresh, Reconcile: s.reconcile,
+		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.fresh, Reconcile: s.reconcile,
 		Gaps: s.gaps, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
 	}
 	n, err := s.store.save(st)
 	if err != nil {
 		s.metrics.StateCommits.WithLabelValues(s.tenant, "error").Inc()
-		s.unknown.once("state_commit", err.Error(), "committing state failed; counts stay pending until a commit succeeds", "tenant", s.tenant, "err", err)
-		return
+		return fmt.Errorf("%w: %w", errStateCommit, err)
 	}
 	s.counts.promote(written)
 	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
@@ -280,6 +308,7 @@ func (s *signInSource) commit() {
 		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(n))
 		s.metrics.StateLastCommit.WithLabelValues(s.tenant).Set(float64(now.Unix()))
 	}
+	return nil
 }
 
 func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time, pass string) {
@@ -377,6 +406,8 @@ func errorReason(err error) string {
 	var mp *graph.MalformedPageError
 	var api *graph.APIError
 	switch {
+	case errors.Is(err, errStateCommit):
+		return "state_commit"
 	case errors.Is(err, graph.ErrLicence):
 		return "licence"
 	case errors.Is(err, graph.ErrPermission):

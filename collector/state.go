@@ -21,6 +21,7 @@ const stateVersion = 1
 type tenantState struct {
 	Version   int                `json:"version"`
 	Tenant    string             `json:"tenant"`
+	TenantID  string             `json:"tenant_id"` // a name reused for another tenant must not inherit its cursors
 	Fresh     time.Time          `json:"fresh"`     // every row created before this was read at least once, except inside Gaps
 	Reconcile time.Time          `json:"reconcile"` // every row created before this is final: counted, or missed for good
 	Gaps      []interval         `json:"gaps,omitempty"`
@@ -56,7 +57,7 @@ var errCorruptState = errors.New("corrupt state file")
 // load returns the tenant's state, nil when there is none. A file that cannot be decoded, or
 // belongs to another tenant or format version, is renamed aside (so that nobody loses it) and
 // reported with errCorruptState; the caller then starts from the look-back.
-func (s stateStore) load(tenant string, now time.Time) (*tenantState, error) {
+func (s stateStore) load(tenant, tenantID string, now time.Time) (*tenantState, error) {
 	if !s.enabled() {
 		return nil, nil
 	}
@@ -65,16 +66,22 @@ func (s stateStore) load(tenant string, now time.Time) (*tenantState, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading state file %s: %w", p, err)
-	}
 	var st tenantState
-	problem := json.Unmarshal(data, &st)
+	// A file that exists but cannot be read (permissions after a UID change, I/O error) is
+	// treated like a corrupt one: moved aside, so that the first commit of the fresh start does
+	// not silently replace it.
+	problem := err
+	if problem == nil {
+		problem = json.Unmarshal(data, &st)
+	}
 	if problem == nil && st.Version != stateVersion {
 		problem = fmt.Errorf("format version %d, want %d", st.Version, stateVersion)
 	}
 	if problem == nil && st.Tenant != tenant {
 		problem = fmt.Errorf("file belongs to tenant %q", st.Tenant)
+	}
+	if problem == nil && st.TenantID != "" && st.TenantID != tenantID {
+		problem = fmt.Errorf("file belongs to tenant_id %q, the configuration now says %q", st.TenantID, tenantID)
 	}
 	if problem != nil {
 		aside := fmt.Sprintf("%s.corrupt-%d", p, now.Unix())

@@ -132,13 +132,13 @@ func TestStateFileOfAnotherVersionIsRejected(t *testing.T) {
 	if err := os.WriteFile(s.path("x"), []byte(`{"version":99,"tenant":"x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.load("x", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), "version 99") {
+	if _, err := s.load("x", "tid", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Errorf("want a version error, got %v", err)
 	}
 	if err := os.WriteFile(s.path("y"), []byte(`{"version":1,"tenant":"x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.load("y", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), `tenant "x"`) {
+	if _, err := s.load("y", "tid", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), `tenant "x"`) {
 		t.Errorf("want a tenant mismatch error, got %v", err)
 	}
 }
