@@ -31,7 +31,7 @@ func MetricDocs() []MetricDoc {
 		{m.RowsDeduplicated, "counter"}, {m.RowsTooOld, "counter"}, {m.DedupIDs, "gauge"},
 		{m.AccessProblem, "gauge"}, {m.SettleDelay, "gauge"}, {m.PollInterval, "gauge"},
 		{m.LateRows, "counter"}, {m.Lateness, "histogram"}, {m.Backlog, "gauge"}, {m.StateCommits, "counter"},
-		{m.StateBytes, "gauge"}, {m.StateLastCommit, "gauge"}, {m.StateRestore, "counter"}, {&usersCollector{}, "gauge"},
+		{m.StateBytes, "gauge"}, {m.StateLastCommit, "gauge"}, {m.StateRestore, "counter"}, {m.ClockSteps, "counter"}, {&usersCollector{}, "gauge"},
 	}
 	var out []MetricDoc
 	for _, tc := range typed {

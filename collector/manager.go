@@ -35,9 +35,10 @@ type Manager struct {
 	budgetPer    time.Duration
 	manual       bool
 
-	store     stateStore
-	appPacer  *graph.Pacer // the app registration's budget across all tenants
-	regGauges *RegistrationMetrics
+	store      stateStore
+	appPacer   *graph.Pacer // the app registration's budget across all tenants
+	regGauges  *RegistrationMetrics
+	guardClock bool
 
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
@@ -68,6 +69,7 @@ type Options struct {
 // NewManager creates a Manager whose metrics are registered on reg. Loops start on Apply and stop
 // when ctx is done.
 func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *Manager {
+	guardClock := opts.Now == nil // only the real wall clock can step; injected clocks are tests
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -77,8 +79,9 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 	m := &Manager{
 		metrics: NewMetrics(reg), logger: opts.Logger, now: opts.Now,
 		tenants: map[string]*tenantRunner{}, ctx: ctx,
-		store:    stateStore{dir: opts.StoragePath},
-		appPacer: graph.NewPacer(appRequestsPerWindow, graphBudgetWindow+budgetMargin),
+		store:      stateStore{dir: opts.StoragePath},
+		guardClock: guardClock,
+		appPacer:   graph.NewPacer(appRequestsPerWindow, graphBudgetWindow+budgetMargin),
 	}
 	m.regGauges = NewRegistrationMetrics(reg)
 	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m})
@@ -134,6 +137,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			users := newUserTracker(durations(t.SignIns.UserWindows), us)
 			src := newSignInSource(t.Name, t.SignIns, m.metrics, st, m.store, users, m.logger, m.now)
 			src.tenantID = t.TenantID
+			src.guardClock = m.guardClock
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,

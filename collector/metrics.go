@@ -35,6 +35,7 @@ type Metrics struct {
 	StateBytes       *prometheus.GaugeVec
 	StateLastCommit  *prometheus.GaugeVec
 	StateRestore     *prometheus.CounterVec
+	ClockSteps       *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -134,8 +135,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Subsystem: "state", Name: "restores_total",
 			Help: "State loads at start or tenant (re)configuration, by result: restored, none (no file: start from the look-back), corrupt (moved aside, start from the look-back), error.",
 		}, []string{"tenant", "result"}),
+		ClockSteps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "clock_steps_total",
+			Help: "Fresh reads held back because the wall clock had moved further than the monotonic clock since the last read (a forward clock step).",
+		}, []string{"tenant"}),
 	}
-	reg.MustRegister(m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits,
+	reg.MustRegister(m.ClockSteps, m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits,
 		m.StateBytes, m.StateLastCommit, m.StateRestore, m.GraphRequests, m.GraphDuration,
 		m.GraphThrottled, m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag,
 		m.RowsFetched, m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.AccessProblem)
@@ -153,7 +158,7 @@ func (m *Metrics) deleteTenant(tenant string) {
 		m.GraphRequests, m.GraphDuration, m.GraphThrottled,
 		m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag, m.RowsFetched,
 		m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.AccessProblem, m.SettleDelay, m.PollInterval,
-		m.LateRows, m.Lateness, m.Backlog, m.StateCommits, m.StateBytes, m.StateLastCommit, m.StateRestore,
+		m.LateRows, m.Lateness, m.Backlog, m.StateCommits, m.StateBytes, m.StateLastCommit, m.StateRestore, m.ClockSteps,
 	} {
 		v.DeletePartialMatch(l)
 	}

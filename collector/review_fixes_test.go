@@ -132,3 +132,29 @@ func TestStateOfAnotherTenantIDIsMovedAside(t *testing.T) {
 		t.Errorf("file not moved aside: %v", aside)
 	}
 }
+
+// A forward step of the wall clock must not carry the fresh cursor past rows that do not exist
+// yet: the cursor may advance only by the time that passed on the monotonic clock.
+func TestClockStepDoesNotRunAheadOfRealTime(t *testing.T) {
+	var offset time.Duration
+	now := func() time.Time { return time.Now().Add(offset) }
+	env := newTestEnvWith(t, simtenant.Options{RateLimit: -1}, config.SignIns{}, time.Now, now, "", nil)
+	env.manager.mu.Lock()
+	src := env.manager.tenants["fixture"].source
+	env.manager.mu.Unlock()
+	src.guardClock = true
+	if err := env.poll(t); err != nil {
+		t.Fatal(err)
+	}
+	offset = 2 * time.Hour // NTP steps the clock, or a suspended VM resumes
+	if err := env.poll(t); err != nil {
+		t.Fatal(err)
+	}
+	limit := time.Now().Add(-5*time.Minute + time.Minute + time.Second) // settle 5m, one poll interval of slack
+	if src.fresh.After(limit) {
+		t.Errorf("fresh cursor at %s after a 2 h clock step, beyond real time minus the settle delay (%s)", src.fresh, limit)
+	}
+	if got := testutil.ToFloat64(env.manager.metrics.ClockSteps.WithLabelValues("fixture")); got != 1 {
+		t.Errorf("clock_steps_total = %v, want 1", got)
+	}
+}

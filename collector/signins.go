@@ -59,6 +59,13 @@ type signInSource struct {
 	seen      map[string]int64
 	health    pollHealth
 
+	// guardClock (production, where now is the wall clock) limits how far the fresh cursor may
+	// move between two reads to the time that really passed, measured on the monotonic clock.
+	// A wall clock stepped forward (NTP, a VM resumed) would otherwise carry both cursors past
+	// rows that do not exist yet, and they would never be read.
+	guardClock bool
+	lastRead   time.Time // monotonic reading at the last successful fresh read
+
 	// ok (a poll has succeeded) is read by /-/ready without taking mu, which a poll holds for
 	// its whole duration: a readiness probe must never wait for Graph.
 	ok atomic.Bool
@@ -158,6 +165,15 @@ func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) erro
 		start := now.Add(-time.Duration(s.settings.Lookback)).Truncate(time.Second)
 		s.fresh, s.reconcile = start, start
 	}
+	if s.guardClock && !s.lastRead.IsZero() {
+		elapsed := time.Since(s.lastRead) // monotonic: unaffected by steps of the wall clock
+		if limit := s.fresh.Add(elapsed + time.Duration(s.settings.PollInterval)).Truncate(time.Second); to.After(limit.Add(time.Minute)) {
+			s.metrics.ClockSteps.WithLabelValues(s.tenant).Inc()
+			s.unknown.once("clock_step", "", "wall clock ahead of the time that passed since the last read; reading only up to the time that passed",
+				"tenant", s.tenant, "wanted_to", to, "reading_to", limit)
+			to = limit
+		}
+	}
 	// Far behind: jump so the freshest rows are read now; the reconcile cursor reads the gap.
 	if jumpTo := to.Add(-delay); jumpTo.Sub(s.fresh) > time.Duration(s.settings.PollInterval) {
 		// During an outage every failed poll jumps again: extend the last gap rather than
@@ -188,6 +204,7 @@ func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) erro
 		return err
 	}
 	s.fresh = to
+	s.lastRead = time.Now()
 	return nil
 }
 
