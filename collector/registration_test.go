@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,49 +44,19 @@ var regNow = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
 func newRegEnv(t *testing.T, simOpts simtenant.Options) *regEnv {
 	t.Helper()
-	sim, err := simtenant.Start(simOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	dir := t.TempDir()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := sim.WriteCACert(caFile); err != nil {
-		t.Fatal(err)
-	}
-	secretFile := filepath.Join(dir, "secret")
-	if err := os.WriteFile(secretFile, []byte(sim.ClientSecret()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{Tenants: []config.Tenant{{
-		Name: "fixture", TenantID: sim.TenantID(), Cloud: "custom",
-		AuthorityHost: sim.AuthorityHost(), GraphEndpoint: sim.GraphEndpoint(), CAFile: caFile,
-		Credential: config.Credential{Type: "client_secret", ClientID: sim.ClientID(), ClientSecretFile: secretFile},
-	}}}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	reg := prometheus.NewRegistry()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	m := NewManager(ctx, reg, Options{Logger: logger})
-	m.manual = true
-	m.budgetPer = 200 * time.Millisecond
-	m.graphOptions = func(o *graph.Options) { o.RetryBaseDelay = time.Millisecond }
-	m.Apply(cfg)
-	t.Cleanup(m.Stop)
-	m.mu.Lock()
-	r := m.tenants["fixture"]
-	m.mu.Unlock()
+	env := newTestEnvWith(t, simOpts, config.SignIns{}, time.Now, time.Now, "", func(o *graph.Options) {
+		o.RetryBaseDelay = time.Millisecond
+	})
+	env.manager.mu.Lock()
+	r := env.manager.tenants["fixture"]
+	env.manager.mu.Unlock()
 	if r == nil || r.client == nil {
 		t.Fatalf("tenant not set up: %+v", r)
 	}
-	rm := m.regGauges // registered by the Manager
-	src := newRegistrationSource("fixture", m.metrics, rm, logger, func() time.Time { return regNow })
-	return &regEnv{sim: sim, manager: m, reg: reg, rm: rm, source: src, client: r.client, logs: logs}
+	logger := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	rm := env.manager.regGauges // registered by the Manager
+	src := newRegistrationSource("fixture", env.manager.metrics, rm, logger, func() time.Time { return regNow })
+	return &regEnv{sim: env.sim, manager: env.manager, reg: env.reg, rm: rm, source: src, client: r.client, logs: env.logs}
 }
 
 func (e *regEnv) poll(t *testing.T) error {
