@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -123,15 +122,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("poll %d after the fault: %v", i+2, err)
 				}
 			}
-			expected, err := os.Open("testdata/expected.prom")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer expected.Close()
-			if err := testutil.GatherAndCompare(env.reg, expected,
-				"entra_mfa_attempts_total", "entra_signins_total", "entra_mfa_unclassified_strings_total"); err != nil {
-				t.Error(err)
-			}
+			compareWithFixture(t, env.reg, "entra_mfa_attempts_total", "entra_signins_total", "entra_mfa_unclassified_strings_total")
 			for _, c := range tc.checks {
 				c(t, env.manager.metrics)
 			}

@@ -80,15 +80,7 @@ func TestRestartRestoresCounters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	expected, err := os.Open("testdata/expected.prom")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer expected.Close()
-	if err := testutil.GatherAndCompare(reg2, expected, "entra_mfa_attempts_total", "entra_signins_total",
-		"entra_mfa_unclassified_strings_total", "entra_mfa_users_challenged", "entra_mfa_users_failed"); err != nil {
-		t.Error(err)
-	}
+	compareWithFixture(t, reg2, fixtureFamilies...)
 }
 
 // TestCorruptStateIsMovedAside checks that an unreadable state file is reported, kept aside for
