@@ -84,7 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source", "pass"}),
 		RowsDeduplicated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_deduplicated_total",
-			Help: "Rows received again (re-read window, retried pages) and not counted a second time.",
+			Help: "Rows received again (the reconcile read, pages fetched again after an error, rows Graph returned twice) and not counted a second time.",
 		}, []string{"tenant", "source"}),
 		RowsTooOld: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_outside_window_total",
