@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
@@ -95,12 +94,7 @@ func TestFaultMatrix(t *testing.T) {
 			exporterNow := func() time.Time { return clk.Now().Add(tc.skew) }
 			env := newTestEnvClocks(t,
 				simtenant.Options{PageSize: 25, RateLimit: -1},
-				config.SignIns{
-					SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(45 * time.Minute),
-					ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(40 * time.Minute),
-					EventTypes:  []string{"interactive", "non_interactive"},
-					UserWindows: []config.Duration{config.Duration(24 * time.Hour), config.Duration(7 * 24 * time.Hour)},
-				}, clk.Now, exporterNow, tc.opts)
+				fixtureSignIns(), clk.Now, exporterNow, tc.opts)
 			if err := env.sim.LoadFixture(bytes.NewReader(loadFixture(t))); err != nil {
 				t.Fatal(err)
 			}

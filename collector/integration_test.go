@@ -243,12 +243,7 @@ func TestFixtureCountsExactlyOnceThroughFaults(t *testing.T) {
 	clk := &testClock{now: fixtureEpoch.Add(36 * time.Minute)}
 	env := newTestEnv(t,
 		simtenant.Options{PageSize: 25, RateLimit: -1},
-		config.SignIns{
-			SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(45 * time.Minute),
-			ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(40 * time.Minute),
-			EventTypes:  []string{"interactive", "non_interactive"},
-			UserWindows: []config.Duration{config.Duration(24 * time.Hour), config.Duration(7 * 24 * time.Hour)},
-		}, clk.Now, t.TempDir())
+		fixtureSignIns(), clk.Now, t.TempDir())
 	if err := env.sim.LoadFixture(bytes.NewReader(loadFixture(t))); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
+// fixtureSignIns are the settings of the fixture timeline (see
+// TestFixtureCountsExactlyOnceThroughFaults): reconcile horizon settle 5m + reconcile delay 45m.
 func fixtureSignIns() config.SignIns {
 	return config.SignIns{
 		SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(45 * time.Minute),
