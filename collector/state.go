@@ -23,9 +23,10 @@ type tenantState struct {
 	Tenant    string             `json:"tenant"`
 	TenantID  string             `json:"tenant_id"` // a name reused for another tenant must not inherit its cursors
 	Fresh     time.Time          `json:"fresh"`     // every row created before this was read at least once, except inside Gaps
-	Reconcile time.Time          `json:"reconcile"` // every row created before this is final: counted, or missed for good
+	Reconcile time.Time          `json:"reconcile"` // every row created before this, except inside Gaps, is final: counted, or missed for good
 	Gaps      []interval         `json:"gaps,omitempty"`
-	Seen      map[string]int64   `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows created at or after Reconcile
+	Forgotten time.Time          `json:"forgotten,omitzero"` // newest createdDateTime of a forgotten id: no read may start at or before it
+	Seen      map[string]int64   `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows a later read may return (cursor.go forgettable)
 	Counters  map[string]float64 `json:"counters"` // durable counter key (see counters.go) -> value
 	Users     usersState         `json:"users"`
 	Committed time.Time          `json:"committed"`
