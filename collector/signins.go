@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -513,25 +514,39 @@ func errorReason(err error) string {
 }
 
 // unknownLog logs each distinct message key once, remembering at most max of them so a flood of
-// distinct strings cannot grow memory without bound.
+// distinct strings cannot grow memory without bound. Keys are a hash of the value, not the value:
+// a hostile 50 MB string must not stay in memory for the life of the process, and string
+// arguments are cut to maxLoggedValue bytes for the same reason.
 type unknownLog struct {
 	mu     sync.Mutex
 	logger *slog.Logger
-	seen   map[string]struct{}
+	seen   map[unknownKey]struct{}
 	max    int
 }
 
+type unknownKey struct {
+	field string
+	value [sha256.Size]byte
+}
+
+const maxLoggedValue = 200
+
 func newUnknownLog(logger *slog.Logger, max int) *unknownLog {
-	return &unknownLog{logger: logger, seen: map[string]struct{}{}, max: max}
+	return &unknownLog{logger: logger, seen: map[unknownKey]struct{}{}, max: max}
 }
 
 func (u *unknownLog) once(field, value, msg string, args ...any) {
+	k := unknownKey{field: truncate(field, maxLoggedValue), value: sha256.Sum256([]byte(value))}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	k := field + "\x00" + value
 	if _, ok := u.seen[k]; ok || len(u.seen) >= u.max {
 		return
 	}
 	u.seen[k] = struct{}{}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = truncate(s, maxLoggedValue)
+		}
+	}
 	u.logger.Warn(msg, args...)
 }
