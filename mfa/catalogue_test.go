@@ -314,6 +314,17 @@ func TestMarkdownTablesMentionEveryLabel(t *testing.T) {
 	for _, e := range resultCodes {
 		want = append(want, "result_code:"+e.Label)
 	}
+	for dim, es := range map[string][]Entry{"requirement_source": requirementSources, "policy_result": policyResults,
+		"grant_control": grantControls, "client_app": clientApps} {
+		for _, e := range es {
+			want = append(want, dim+":"+e.Label)
+			for _, w := range e.Wire {
+				if w != "" && !strings.Contains(md, "`"+w+"`") {
+					t.Errorf("MarkdownTables does not show the %s wire string %q", dim, w)
+				}
+			}
+		}
+	}
 	for _, w := range want {
 		label := w[strings.Index(w, ":")+1:]
 		if !strings.Contains(md, "`"+label+"`") {
@@ -325,7 +336,8 @@ func TestMarkdownTablesMentionEveryLabel(t *testing.T) {
 			t.Errorf("MarkdownTables lacks the rationale %q", r.Rationale)
 		}
 	}
-	for _, section := range []string{"### Outcome rules", "### Result-code mapping", "### Error codes"} {
+	for _, section := range []string{"### Outcome rules", "### Result-code mapping", "### Error codes",
+		"### Requirement sources", "### Conditional Access policy results", "### Conditional Access grant controls"} {
 		if !strings.Contains(md, section) {
 			t.Errorf("MarkdownTables lacks section %q", section)
 		}

@@ -6,7 +6,7 @@ package mfa
 // finding.
 var clientApps = []Entry{
 	{"browser", "Web browser", []string{"Browser"},
-		"Users signing in to web applications.",
+		"Users signing in to web applications and portals from any browser.",
 		"Nothing."},
 	{"mobile_desktop", "Modern-authentication mobile and desktop apps", []string{"Mobile Apps and Desktop clients"},
 		"Office, Teams, Outlook and other apps using modern authentication.",

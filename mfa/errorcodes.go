@@ -42,8 +42,8 @@ func ec(code int, result, handling, desc, cause, action string) ErrorCodeEntry {
 }
 
 var errorCodes = []ErrorCodeEntry{
-	ec(0, ResultSuccess, HandlingSuccess, "Success.",
-		"A completed sign-in.",
+	ec(0, ResultSuccess, HandlingSuccess, "Success: the sign-in completed.",
+		"Credentials were accepted and every policy, MFA included, was satisfied.",
 		"Nothing."),
 	// Interrupts that announce MFA: the user is about to be prompted (or must
 	// register), so the row is neither an attempt nor a failure.
@@ -182,7 +182,7 @@ var errorCodes = []ErrorCodeEntry{
 		"Sign-in frequency requires a new sign-in.",
 		"Nothing; the user signs in again."),
 	ec(70044, ResultFailure, HandlingFailure, "Session expired or revoked.",
-		"The session expired or an administrator revoked it.",
+		"The session reached its maximum lifetime, or an administrator revoked the user's sessions (for example after a password reset).",
 		"Nothing; the user signs in again."),
 	ec(700082, ResultFailure, HandlingFailure, "Refresh token expired due to inactivity.",
 		"The refresh token was unused for 90 days.",

@@ -108,7 +108,7 @@ var resultCodes = []Entry{
 		"A wrong code from the Authenticator app or a token, including an invalid mobile app verification code.",
 		"Check the phone's or token's clock; repeated failures for one user deserve a call."},
 	{"FAILED_OATH_CODE_PIN_INCORRECT", "Wrong OATH code and/or PIN.", nil,
-		"A wrong PIN with an OATH token.",
+		"The user typed a wrong PIN together with the code of a hardware or software OATH token (reason incorrect_pin).",
 		"Occasional ones need nothing; repeated ones deserve a call to the user."},
 	{"FAILED_OATH_CODE_DUPLICATE", "OATH code already used.", nil,
 		"The user entered a one-time code a second time.",
