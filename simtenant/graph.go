@@ -324,7 +324,16 @@ func (q *query) parseFilter(f string) error {
 		return badRequest("Invalid filter clause: the filter is empty.")
 	}
 	sawEvents := false
+	depth := 0
 	for _, clause := range strings.Split(f, " and ") {
+		// List signIns' own example groups the time range in parentheses:
+		// "(createdDateTime ge … and createdDateTime le …) and signInEventTypes/any(…)".
+		for strings.HasPrefix(clause, "(") && strings.Count(clause, "(") > strings.Count(clause, ")") {
+			clause, depth = clause[1:], depth+1
+		}
+		for strings.HasSuffix(clause, ")") && strings.Count(clause, ")") > strings.Count(clause, "(") && depth > 0 {
+			clause, depth = clause[:len(clause)-1], depth-1
+		}
 		if m := reDateClause.FindStringSubmatch(clause); m != nil {
 			if !createdOps[m[1]] {
 				return badRequestf("Invalid filter clause: operator '%s' is not supported on property 'createdDateTime'; the supported operators are eq, ge and le.", m[1])
@@ -349,6 +358,9 @@ func (q *query) parseFilter(f string) error {
 			continue
 		}
 		return badRequestf("Invalid filter clause: '%s' is not supported.", clause)
+	}
+	if depth != 0 {
+		return badRequest("Invalid filter clause: unbalanced parentheses.")
 	}
 	return nil
 }

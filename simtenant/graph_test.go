@@ -79,6 +79,7 @@ func TestQueryGrammar(t *testing.T) {
 		{name: "fractional seconds and offsets", query: []string{"$filter", "createdDateTime ge 2025-03-10T09:00:10.5+01:00"}, ids: []string{"late1", "f1", "r1", "a2"}},
 		{name: "both event types", query: []string{"$filter", "createdDateTime ge 2025-03-10T07:00:00Z and " + both, "$top", "1000"}, ids: []string{"late1", "f1", "r1", "n1", "a2", "a1"}},
 		{name: "the client's query form", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:01:00Z and createdDateTime le 2025-03-10T08:03:00Z and " + both, "$top", "1000"}, ids: []string{"f1", "r1", "n1"}},
+		{name: "the List page's example: a parenthesised range", query: []string{"$filter", "(createdDateTime ge 2025-03-10T08:01:00Z and createdDateTime le 2025-03-10T08:03:00Z) and signInEventTypes/any(t: t eq 'nonInteractiveUser')"}, ids: []string{"n1"}},
 		{name: "event types first, other variable", query: []string{"$filter", "signInEventTypes/any(x: x eq 'nonInteractiveUser') and createdDateTime ge 2025-03-10T07:00:00Z"}, ids: []string{"n1"}},
 		{name: "non-OData parameters ignored", query: []string{"api-version", "beta"}, ids: []string{"late1", "f1", "r1", "a2", "a1"}},
 
@@ -101,6 +102,8 @@ func TestQueryGrammar(t *testing.T) {
 		{name: "mismatched lambda variable", query: []string{"$filter", "signInEventTypes/any(t: x eq 'interactiveUser')"}, status: 400},
 		{name: "two event clauses", query: []string{"$filter", "signInEventTypes/any(t: t eq 'interactiveUser') and signInEventTypes/any(t: t eq 'nonInteractiveUser')"}, status: 400},
 		{name: "empty filter", query: []string{"$filter", ""}, status: 400},
+		{name: "unbalanced parenthesis", query: []string{"$filter", "(createdDateTime ge 2025-03-10T08:00:00Z and createdDateTime le 2025-03-10T09:00:00Z"}, status: 400, msg: "Invalid filter clause"},
+		{name: "stray closing parenthesis", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z)"}, status: 400, msg: "Invalid filter clause"},
 		{name: "filter twice", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z", "$filter", "createdDateTime le 2025-03-10T09:00:00Z"}, status: 400},
 		{name: "top zero", query: []string{"$top", "0"}, status: 400, msg: "Invalid page size"},
 		{name: "top too big", query: []string{"$top", "1001"}, status: 400},
