@@ -786,7 +786,9 @@ func (t *Tenant) storeGenerated(rows []Row) {
 
 // Backfill generates flows ending inside [from, to) as a Poisson process of
 // flowsPerSecond. A flow's earlier rows (the interrupt before an outcome,
-// push bombing) are dated up to a few minutes before its end.
+// push bombing, a chain of token refreshes) are dated up to 11 minutes before
+// its end. Its time grows with the number of flows; what it leaves in memory
+// is bounded by Options.Retention and Options.MaxRows like every other row.
 func (t *Tenant) Backfill(from, to time.Time, flowsPerSecond float64) {
 	if flowsPerSecond <= 0 || !to.After(from) {
 		return
