@@ -209,6 +209,7 @@ func userTypeLabel(s string) string {
 // costs a few megabytes for the length of one refresh.
 type directoryUser struct {
 	enabled  bool
+	counted  bool // a report row has been counted for this user in the current refresh
 	userType string
 }
 
@@ -258,7 +259,9 @@ func (s *registrationSource) poll(ctx context.Context, client *graph.Client) err
 			snap.disabled[userTypeLabel(u.userType)]++
 		}
 	}
-	var deleted int
+	// Neither read has a documented order, and paging through a list that changes underneath can
+	// serve a row twice: the join is by id, and each user is counted at most once.
+	var deleted, repeated int
 	err = client.RegistrationDetails(ctx, func(page []graph.RegistrationDetail) error {
 		for i := range page {
 			r := &page[i]
@@ -271,9 +274,14 @@ func (s *registrationSource) poll(ctx context.Context, client *graph.Client) err
 				// The report lags by hours: a user deleted since it was built is still in it.
 				deleted++
 				continue
+			case u.counted:
+				repeated++
+				continue
 			case !u.enabled:
 				continue
 			}
+			u.counted = true
+			users[r.ID] = u
 			userType := r.UserType
 			if userType == "" {
 				userType = u.userType
@@ -289,6 +297,9 @@ func (s *registrationSource) poll(ctx context.Context, client *graph.Client) err
 	s.reg.set(s.tenant, snap)
 	if deleted > 0 {
 		s.logger.Debug("registration report rows without a user in the user list (deleted since the report was built) left out", "tenant", s.tenant, "rows", deleted)
+	}
+	if repeated > 0 {
+		s.logger.Debug("registration report served rows of one user more than once; counted once", "tenant", s.tenant, "rows", repeated)
 	}
 	s.health.succeeded(now)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -131,6 +132,38 @@ func TestRegistrationGaugesExactForFixtureTenant(t *testing.T) {
 		t.Errorf("unknown strings (qrCodePin, unknownFutureValue) not logged once each:\n%s", env.logs)
 	}
 	assertNoUserIdentifiers(t, env)
+}
+
+// Graph documents no order for either read, and paging through a list that changes underneath
+// can serve a row twice: a user listed twice and a report row served twice (the simulated tenant
+// serves every copy, in a shuffled order) still count once, so the gauges are the hand-derived
+// ones of the fixture.
+func TestRegistrationRowsServedTwiceCountOnce(t *testing.T) {
+	env := newRegEnv(t, simtenant.Options{PageSize: 4, RateLimit: -1})
+	loadRegistrationTenant(t, env.sim, func(f *simtenant.RegistrationFixture) {
+		copyOf := func(rows []map[string]any, upn string) map[string]any {
+			for _, r := range rows {
+				if r["userPrincipalName"] == upn {
+					return maps.Clone(r)
+				}
+			}
+			t.Fatalf("fixture has no %s", upn)
+			return nil
+		}
+		f.Details = append(f.Details, copyOf(f.Details, "bob@contoso.example"), copyOf(f.Details, "dan@contoso.example"))
+		f.Users = append(f.Users, copyOf(f.Users, "dan@contoso.example"), copyOf(f.Users, "grace@contoso.example"))
+	})
+	if err := env.poll(t); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	want, err := os.Open("testdata/registration.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if err := testutil.GatherAndCompare(env.reg, want, registrationFamilies...); err != nil {
+		t.Error(err)
+	}
 }
 
 // assertNoUserIdentifiers checks that no label and no log line names a user.

@@ -41,11 +41,12 @@ type RegistrationDetail struct {
 	LastUpdatedDateTime                           time.Time `json:"lastUpdatedDateTime"`
 }
 
-// registrationSelect lists exactly the fields of RegistrationDetail: the report supports $select,
-// and asking only for what is decoded keeps pages small.
-const registrationSelect = "id,userPrincipalName,userDisplayName,userType,isAdmin,isMfaRegistered,isMfaCapable," +
-	"isPasswordlessCapable,isSsprRegistered,isSsprEnabled,isSsprCapable,isSystemPreferredAuthenticationMethodEnabled," +
-	"systemPreferredAuthenticationMethods,userPreferredMethodForSecondaryAuthentication,methodsRegistered,lastUpdatedDateTime"
+// registrationDetailsPath asks for the report with no query option. List userRegistrationDetails
+// (v1.0) documents $filter only ("This method supports the $filter OData query parameter"), so
+// $select or $top could be refused or change meaning without notice; without options the report
+// returns every v1.0 property, which is exactly what RegistrationDetail decodes, and its order is
+// undocumented, so the caller must not depend on it.
+const registrationDetailsPath = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
 
 // User is the lean subset of a v1.0 user that the registration reads join on.
 type User struct {
@@ -62,14 +63,16 @@ type User struct {
 func (u User) Enabled() bool { return u.AccountEnabled == nil || *u.AccountEnabled }
 
 // usersPageSize is the largest page /users serves; every page costs one request of the budget.
+// List users (v1.0) documents $select and $top: "The default and maximum page sizes are 100 and
+// 999 user objects respectively"; accountEnabled and userType are not among the properties
+// returned by default, hence $select. The order of the list is undocumented.
 const usersPageSize = 999
 
 // RegistrationDetails pages through GET /v1.0/reports/authenticationMethods/userRegistrationDetails
 // and hands each page's decoded rows to fn. Rows that do not decode, or have no id, are skipped
 // and counted as malformed.
 func (c *Client) RegistrationDetails(ctx context.Context, fn func(page []RegistrationDetail) error) error {
-	path := "/v1.0/reports/authenticationMethods/userRegistrationDetails?$select=" + queryEscape(registrationSelect)
-	return c.Get(ctx, EndpointRegistrationDetails, path, func(rows []json.RawMessage) error {
+	return c.Get(ctx, EndpointRegistrationDetails, registrationDetailsPath, func(rows []json.RawMessage) error {
 		return fn(decodeRows(c, EndpointRegistrationDetails, rows, func(r *RegistrationDetail) string { return r.ID }))
 	})
 }
@@ -128,8 +131,8 @@ func (c *Client) getObject(ctx context.Context, endpointLabel, path string, v an
 
 var errRowNoID = errors.New(`row has no "id"`)
 
-// decodeRows decodes raw rows one by one, so one bad row costs only itself. Registration pages
-// are small ($select), so the row-by-row pass costs little next to the request.
+// decodeRows decodes raw rows one by one, so one bad row costs only itself. Registration rows are
+// small (a few hundred bytes), so the row-by-row pass costs little next to the request.
 func decodeRows[T any](c *Client, endpoint string, rows []json.RawMessage, id func(*T) string) []T {
 	out := make([]T, 0, len(rows))
 	bad := 0

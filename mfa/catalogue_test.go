@@ -145,8 +145,8 @@ func TestResultCodeRulesAreWellFormed(t *testing.T) {
 		if r.Outcome != OutcomeSatisfied && r.Outcome != OutcomeDenied {
 			t.Errorf("rule %d: outcome %q", i+1, r.Outcome)
 		}
-		if !codes[r.Code] {
-			t.Errorf("rule %d: code %q is not a seed code", i+1, r.Code)
+		if !codes[r.Code] && r.Code != LabelNone {
+			t.Errorf("rule %d: code %q is not a code of Microsoft's table (or none)", i+1, r.Code)
 		}
 		for _, m := range r.Methods {
 			if !known["method"][m] {
@@ -314,6 +314,17 @@ func TestMarkdownTablesMentionEveryLabel(t *testing.T) {
 	for _, e := range resultCodes {
 		want = append(want, "result_code:"+e.Label)
 	}
+	for dim, es := range map[string][]Entry{"requirement_source": requirementSources, "policy_result": policyResults,
+		"grant_control": grantControls, "client_app": clientApps} {
+		for _, e := range es {
+			want = append(want, dim+":"+e.Label)
+			for _, w := range e.Wire {
+				if w != "" && !strings.Contains(md, "`"+w+"`") {
+					t.Errorf("MarkdownTables does not show the %s wire string %q", dim, w)
+				}
+			}
+		}
+	}
 	for _, w := range want {
 		label := w[strings.Index(w, ":")+1:]
 		if !strings.Contains(md, "`"+label+"`") {
@@ -325,7 +336,8 @@ func TestMarkdownTablesMentionEveryLabel(t *testing.T) {
 			t.Errorf("MarkdownTables lacks the rationale %q", r.Rationale)
 		}
 	}
-	for _, section := range []string{"### Outcome rules", "### Result-code mapping", "### Error codes"} {
+	for _, section := range []string{"### Outcome rules", "### Result-code mapping", "### Error codes",
+		"### Requirement sources", "### Conditional Access policy results", "### Conditional Access grant controls"} {
 		if !strings.Contains(md, section) {
 			t.Errorf("MarkdownTables lacks section %q", section)
 		}

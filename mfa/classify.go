@@ -23,6 +23,10 @@ type SignIn struct {
 	Steps                     []Step
 	TokenIssuerType           string // AzureAD, ADFederationServices, NPSExtension, ADFederationServicesMFAAdapter, unknownFutureValue
 	ResourceID                string // "radius" for NPS extension events, "adfs" for AD FS adapter events
+
+	// Coverage inputs, read by ClassifyCoverage only.
+	RequirementProviders []string        // authenticationRequirementPolicies[].requirementProvider
+	Policies             []AppliedPolicy // appliedConditionalAccessPolicies[]
 }
 
 // Classification is the set of labels for one sign-in row.
@@ -32,7 +36,7 @@ type Classification struct {
 	Outcome     string // satisfied | denied | interrupted | not_attempted | not_required
 	Method      string // normalised method; "none" when no MFA step is involved
 	Reason      string // satisfied or denied reason; "none" when the outcome carries no reason
-	ResultCode  string // seed result code; "none" unless the outcome is satisfied or denied
+	ResultCode  string // result code of Microsoft's table; "none" for rows that are not attempts (and 50158 external denials)
 	ErrorCode   string // errorCode in decimal if catalogued, else "other"
 	Component   string // cloud | nps_extension | adfs_adapter
 	Unknown     []Unknown
@@ -40,7 +44,9 @@ type Classification struct {
 
 // Unknown is an input string that fell to "other", returned so the caller can
 // count or log it and the catalogue can grow. Field is one of "method",
-// "reason", "error_code", "token_issuer_type".
+// "reason", "error_code", "token_issuer_type" (from Classify) and
+// "requirement_provider", "policy_result", "grant_control" (from
+// ClassifyCoverage).
 type Unknown struct{ Field, Value string }
 
 // IsAttempt reports whether the row is one MFA attempt: its outcome is
@@ -95,7 +101,7 @@ func Classify(in SignIn) Classification {
 			return c
 		}
 		c.Outcome = OutcomeSatisfied
-		c.Reason = c.satisfiedReason(in, deciding)
+		c.Reason = c.satisfiedReason(in, deciding, steps)
 
 	case HandlingMFAFailure:
 		c.Outcome = OutcomeDenied
@@ -103,13 +109,13 @@ func Classify(in SignIn) Classification {
 		if deciding == nil {
 			deciding = lastMFA(steps, nil)
 		}
-		c.Reason = c.deniedReason(in, deciding, true)
+		c.Reason = c.deniedReason(in, deciding, steps, true)
 
 	default: // HandlingFailure: before MFA unless the steps say otherwise.
 		if d := lastMFA(steps, func(s *step) bool { return s.Succeeded }); d != nil {
 			deciding, afterFailed = decidingSucceeded(steps)
 			c.Outcome = OutcomeSatisfied
-			c.Reason = c.satisfiedReason(in, deciding)
+			c.Reason = c.satisfiedReason(in, deciding, steps)
 			break
 		}
 		d := lastMFA(steps, func(s *step) bool { return !s.Succeeded })
@@ -119,7 +125,7 @@ func Classify(in SignIn) Classification {
 		}
 		deciding = d
 		c.Outcome = OutcomeDenied
-		c.Reason = c.deniedReason(in, deciding, false)
+		c.Reason = c.deniedReason(in, deciding, steps, false)
 	}
 
 	if deciding != nil {
@@ -174,13 +180,21 @@ func (c *Classification) addUnknown(field, value string) {
 // resolveSteps maps every step's method. A step counts as an MFA step when its
 // method is an MFA method; "Previously satisfied" and unknown methods are not
 // MFA steps when their detail or requirement says they proved the first
-// factor, which is how non-interactive rows reuse a first-factor claim.
+// factor, which is how non-interactive rows reuse a first-factor claim. The
+// requirement is trusted for these two kinds only: real rows list push steps
+// under "Primary authentication" too, so a known MFA method stays an MFA step
+// whatever its requirement says.
+//
+// Steps without a method are kept as non-MFA steps: real non-interactive rows
+// carry a methodless step (succeeded false) whose detail is the only place
+// that says "MFA requirement satisfied by claim in the token".
 func (c *Classification) resolveSteps(in []Step) []step {
 	out := make([]step, 0, len(in))
 	for i := range in {
 		s := &in[i]
 		raw := strings.TrimSpace(s.Method)
 		if raw == "" {
+			out = append(out, step{Step: s, method: LabelNone})
 			continue
 		}
 		label, ok := methodByName[normalizeName(raw)]
@@ -190,14 +204,23 @@ func (c *Classification) resolveSteps(in []Step) []step {
 		}
 		isMFA := label != LabelNone
 		if isMFA && (label == MethodPreviouslySatisfied || label == LabelOther) {
-			if isFirstFactorText(normalizeReason(s.ResultDetail)) ||
-				strings.Contains(strings.ToLower(s.Requirement), "primary") {
+			if isFirstFactorText(normalizeReason(s.ResultDetail)) || isPrimaryRequirement(s.Requirement) {
 				isMFA = false
 			}
 		}
 		out = append(out, step{Step: s, method: label, mfa: isMFA})
 	}
 	return out
+}
+
+// isPrimaryRequirement reports a step requirement naming the first factor:
+// "Primary authentication", in any case ("Primary Authentication" occurs in
+// real rows). The other requirements seen ("Multi-factor authentication",
+// "MFA", "MultiConditionalAccess", "User": the last two name the provider that
+// demanded MFA) all mean an MFA step, which is what an unqualified step of
+// these kinds is taken to be anyway.
+func isPrimaryRequirement(s string) bool {
+	return strings.Contains(strings.ToLower(s), "primary")
 }
 
 // lastMFA returns the last MFA step that satisfies keep (nil: any).
@@ -228,22 +251,30 @@ func decidingSucceeded(steps []step) (*step, bool) {
 }
 
 // candidateTexts are the strings a reason is read from, in order: the
-// deciding step's detail, then the row's additionalDetails. First-factor
-// strings are skipped; they are not MFA reasons.
-func candidateTexts(in SignIn, deciding *step) []string {
+// deciding step's detail, then the row's additionalDetails. Without a deciding
+// step, the details of the row's other steps (last first) come before
+// additionalDetails: a methodless step may be the only one that names the
+// reason. First-factor and neutral strings are skipped by the callers; they
+// are not MFA reasons.
+func candidateTexts(in SignIn, deciding *step, steps []step) []string {
 	var out []string
 	if deciding != nil {
 		out = append(out, deciding.ResultDetail)
+	} else {
+		for i := len(steps) - 1; i >= 0; i-- {
+			out = append(out, steps[i].ResultDetail)
+		}
 	}
 	out = append(out, in.AdditionalDetails)
 	return out
 }
 
-func (c *Classification) satisfiedReason(in SignIn, deciding *step) string {
-	if r := c.matchReason(candidateTexts(in, deciding), satisfiedMatcher); r != "" {
+func (c *Classification) satisfiedReason(in SignIn, deciding *step, steps []step) string {
+	texts := candidateTexts(in, deciding, steps)
+	if r := c.matchReason(texts, satisfiedMatcher); r != "" {
 		return r
 	}
-	if hasReasonText(candidateTexts(in, deciding)) {
+	if hasReasonText(texts) {
 		return LabelOther
 	}
 	// No text at all: infer what the method itself implies.
@@ -267,8 +298,8 @@ var codeReasons = map[int]string{
 	50158: ReasonInvalidAuthentication, // the external provider returned no valid MFA claim
 }
 
-func (c *Classification) deniedReason(in SignIn, deciding *step, useCode bool) string {
-	texts := candidateTexts(in, deciding)
+func (c *Classification) deniedReason(in SignIn, deciding *step, steps []step, useCode bool) string {
+	texts := candidateTexts(in, deciding, steps)
 	if r := c.matchReasonQuiet(texts, deniedMatcher); r != "" {
 		return r
 	}
@@ -292,7 +323,7 @@ func (c *Classification) matchReason(texts []string, m *phraseMatcher) string {
 func (c *Classification) matchReasonQuiet(texts []string, m *phraseMatcher) string {
 	for _, t := range texts {
 		n := normalizeReason(t)
-		if n == "" || isFirstFactorText(n) {
+		if notAReason(n) {
 			continue
 		}
 		if r, ok := m.match(n); ok {
@@ -305,7 +336,7 @@ func (c *Classification) matchReasonQuiet(texts []string, m *phraseMatcher) stri
 func (c *Classification) reportTexts(texts []string) {
 	for _, t := range texts {
 		n := normalizeReason(t)
-		if n == "" || isFirstFactorText(n) {
+		if notAReason(n) {
 			continue
 		}
 		c.addUnknown(FieldReason, strings.TrimSpace(t))
@@ -314,7 +345,7 @@ func (c *Classification) reportTexts(texts []string) {
 
 func hasReasonText(texts []string) bool {
 	for _, t := range texts {
-		if n := normalizeReason(t); n != "" && !isFirstFactorText(n) {
+		if n := normalizeReason(t); !notAReason(n) {
 			return true
 		}
 	}
@@ -333,7 +364,7 @@ func mentionsMFA(in SignIn, steps []step) bool {
 	texts = append(texts, in.AdditionalDetails)
 	for _, t := range texts {
 		n := normalizeReason(t)
-		if n == "" || isFirstFactorText(n) {
+		if notAReason(n) {
 			continue
 		}
 		if _, ok := satisfiedMatcher.match(n); ok {
@@ -352,9 +383,9 @@ func mentionsMFA(in SignIn, steps []step) bool {
 // still carries a denied reason for its failed MFA step; only then is it
 // counted as denied rather than as a failure before MFA.
 func anyDeniedText(in SignIn, d *step) bool {
-	for _, t := range candidateTexts(in, d) {
+	for _, t := range candidateTexts(in, d, nil) {
 		n := normalizeReason(t)
-		if n == "" || isFirstFactorText(n) {
+		if notAReason(n) {
 			continue
 		}
 		if _, ok := deniedMatcher.match(n); ok {

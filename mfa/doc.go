@@ -39,18 +39,28 @@
 // # Steps, method and reason
 //
 // A step is an MFA step when its method is an MFA method. Password and other
-// first-factor methods are not; neither are "Previously satisfied" or unknown
-// methods whose detail is a first-factor string ("First factor requirement
-// satisfied by claim in the token") or whose requirement says primary. The
+// first-factor methods (CloudOnlyPassword included) are not; neither are
+// "Previously satisfied" or unknown methods whose detail is a first-factor
+// string ("First factor requirement satisfied by claim in the token") or whose
+// requirement says primary, in any case. A known MFA method stays an MFA step
+// whatever its requirement says (real rows list push steps under "Primary
+// authentication"). Steps without a method are never MFA steps, but their
+// detail counts as MFA evidence and, when no MFA step decides, as the reason
+// text: real non-interactive rows carry such a step, succeeded false, with
+// "MFA requirement satisfied by claim in the token". The
 // deciding step is the last succeeded MFA step for a satisfied row (the last
 // failed one for a denied row), else the last MFA step; its method is the
 // row's method, "none" when there is none. Passwordless methods (FIDO2,
 // Windows Hello, passkey, Authenticator passwordless, certificate, Temporary
 // Access Pass) satisfy MFA in one step.
 //
-// The reason is read from the deciding step's authenticationStepResultDetail,
-// then from status.additionalDetails, against the satisfied or the denied
-// table. Matching ignores case, punctuation, apostrophe style, contractions,
+// The reason is read from the deciding step's authenticationStepResultDetail
+// (without a deciding step, from the other steps' details, last first), then
+// from status.additionalDetails, against the satisfied or the denied table.
+// A failed step's "Authentication in progress" on a row that succeeded is a
+// snapshot taken before the prompt was answered: it is not a satisfied reason,
+// so additionalDetails ("MFA completed in Azure AD") gives the reason. Neutral
+// details ("methodSucceeded") are neither reasons nor unknown. Matching ignores case, punctuation, apostrophe style, contractions,
 // the "MFA denied;"/"MFA requirement" prefixes and the Azure AD / Microsoft
 // Entra ID rename, and takes the longest catalogue fragment the text
 // contains. A satisfied row with no reason text at all gets claim_in_token
@@ -59,10 +69,14 @@
 //
 // # Result code
 //
-// Satisfied and denied rows get a seed result code from the ordered rules of
-// ResultCodeMapping (method, outcome, reason and, for 50088, error code), each
-// with its rationale; every outcome has a fallback rule. Other outcomes get
-// "none".
+// Satisfied and denied rows get a result code of Microsoft's table (the MFA
+// Server activity report's codes, listed on Microsoft's page "Use the
+// sign-ins report to review Microsoft Entra multifactor authentication
+// events") from the ordered rules of ResultCodeMapping (method, outcome,
+// reason and, for 50088 and 50158, error code), each with its rationale; every
+// outcome has a fallback rule. Other outcomes get "none", and so does a 50158
+// denial by an external provider: every code of the table describes an
+// exchange Microsoft's service ran, none a third party's challenge.
 //
 // # Component
 //
@@ -70,4 +84,18 @@
 // "radius"; adfs_adapter for ADFederationServicesMFAAdapter or "adfs";
 // cloud otherwise. Issuer types other than AzureAD, ADFederationServices,
 // unknownFutureValue and empty are reported as unknown.
+//
+// # Coverage
+//
+// ClassifyCoverage, separate from Classify, normalises why MFA was required:
+// authenticationRequirementPolicies[].requirementProvider into requirement
+// sources (each once per row, "none" when the row lists none) and
+// appliedConditionalAccessPolicies[] into one evaluation per policy (result
+// and grant controls). Unknown strings are "other" and reported the same way.
+//
+// # Explain
+//
+// Every label value of every catalogue carries a meaning, a typical cause and
+// what to do (Entry). Explain and ExplainAll find entries by label or wire
+// string; ClosestTerms suggests near matches for an unknown term.
 package mfa

@@ -50,7 +50,7 @@ func MarkdownTables() string {
 	entryTable(&b, "Reason fallbacks (`reason`)", reasonFallbacks)
 
 	b.WriteString("### Result codes (`result_code`)\n\n")
-	b.WriteString("`none` for rows that are not MFA attempts. The codes come from the MFA Server activity report; ")
+	b.WriteString("`none` for rows that are not MFA attempts, and for 50158 denials by an external provider (see the mapping). The codes come from the MFA Server activity report, as listed on Microsoft's page on reviewing MFA events in the sign-ins report; ")
 	b.WriteString("`SUCCESS_` there means the call or message went through, not that MFA succeeded.\n\n")
 	b.WriteString("| code | meaning | produced |\n| --- | --- | --- |\n")
 	for _, e := range resultCodes {
@@ -60,6 +60,7 @@ func MarkdownTables() string {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", e.Label, cell(e.Description), produced)
 	}
+	fmt.Fprintf(&b, "| `%s` | %s | yes |\n", resultCodeNone.Label, cell(resultCodeNone.Description))
 	b.WriteString("\n")
 
 	b.WriteString("### Result-code mapping\n\n")
@@ -81,8 +82,31 @@ func MarkdownTables() string {
 	for _, e := range errorCodes {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", e.Label, e.Result, handlingText[e.Handling], cell(e.Description))
 	}
-	fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", LabelOther, ResultFailure, handlingText[HandlingFailure], "Any code not listed above.")
+	fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", errorCodeOther.Label, errorCodeOther.Result, handlingText[errorCodeOther.Handling], cell(errorCodeOther.Description))
+	b.WriteString("\n")
+
+	coverageTables(&b)
 	return b.String()
+}
+
+// coverageTables renders the catalogues that say why MFA was or was not
+// required.
+func coverageTables(b *strings.Builder) {
+	b.WriteString("### Requirement sources (`requirement_source`)\n\n")
+	b.WriteString("From `authenticationRequirementPolicies[].requirementProvider` (beta sign-ins). A row listing several providers ")
+	b.WriteString("counts once under each (a provider listed twice counts once); a row listing none counts under `none`. ")
+	b.WriteString("Matching ignores case and any character other than letters and digits.\n\n")
+	entryRows(b, requirementSources)
+	b.WriteString("### Conditional Access policy results (`policy_result`)\n\n")
+	b.WriteString("From `appliedConditionalAccessPolicies[].result`, one evaluation per policy listed on the row. ")
+	b.WriteString("The `report_only_*` values say what a report-only policy would have done had it been on. ")
+	b.WriteString("Graph omits the list without `Policy.Read.All` (or `Policy.Read.ConditionalAccess`).\n\n")
+	entryRows(b, policyResults)
+	b.WriteString("### Conditional Access grant controls (`grant_control`)\n\n")
+	b.WriteString("From `appliedConditionalAccessPolicies[].enforcedGrantControls`. Sign-in rows and the policy API spell the ")
+	b.WriteString("controls differently; both spellings share a label. `RequireAuthenticationStrength:<name>` drops the ")
+	b.WriteString("tenant-chosen name. Custom controls and terms of use carry tenant-chosen names and count as `other`.\n\n")
+	entryRows(b, grantControls)
 }
 
 var handlingText = map[string]string{
@@ -94,7 +118,12 @@ var handlingText = map[string]string{
 }
 
 func entryTable(b *strings.Builder, title string, es []Entry) {
-	fmt.Fprintf(b, "### %s\n\n| label | wire strings | description |\n| --- | --- | --- |\n", title)
+	fmt.Fprintf(b, "### %s\n\n", title)
+	entryRows(b, es)
+}
+
+func entryRows(b *strings.Builder, es []Entry) {
+	b.WriteString("| label | wire strings | description |\n| --- | --- | --- |\n")
 	for _, e := range es {
 		wire := make([]string, len(e.Wire))
 		for i, w := range e.Wire {

@@ -150,6 +150,20 @@ func isFirstFactorText(norm string) bool {
 	return false
 }
 
+// neutralTexts are result details that say a step worked without saying how
+// MFA was satisfied ("methodSucceeded" in Microsoft's documentation examples).
+// They are neither a reason nor unknown.
+var neutralTexts = map[string]bool{
+	"methodsucceeded":  true,
+	"method succeeded": true,
+}
+
+// notAReason reports normalised texts that must neither be matched as a
+// reason nor reported as unknown: empty, first-factor and neutral strings.
+func notAReason(norm string) bool {
+	return norm == "" || isFirstFactorText(norm) || neutralTexts[norm]
+}
+
 // phraseMatcher maps normalised reason strings to labels: exact matches
 // first, then the longest catalogue fragment contained in the string on word
 // boundaries, so that "entered incorrect code too many times" wins over "user

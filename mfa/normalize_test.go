@@ -59,6 +59,9 @@ func TestIsFirstFactorText(t *testing.T) {
 	for in, want := range map[string]bool{
 		"First factor requirement satisfied by claim in the token": true,
 		"Correct password":                                true,
+		"Primary authentication":                          true,
+		"PRIMARY AUTHENTICATION satisfied":                true,
+		"Primary authentications are overrated":           false,
 		"MFA required in Azure AD":                        true,
 		"MFA required in Microsoft Entra ID":              true,
 		"MFA requirement satisfied by claim in the token": false,

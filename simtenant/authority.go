@@ -175,7 +175,7 @@ func (t *Tenant) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	t.mu.Lock()
-	t.tokens[token] = t.opts.Now().Add(tokenLifetime)
+	t.rememberTokenLocked(token, t.opts.Now())
 	t.stats.TokensIssued++
 	t.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -263,4 +263,28 @@ func (t *Tenant) tokenValid(token string) (ok, expired bool) {
 		return false, true
 	}
 	return true, false
+}
+
+// rememberTokenLocked records a new access token, first forgetting expired ones and, past
+// maxTokens, the ones closest to expiry, so that a client fetching tokens in a loop cannot grow
+// the map without bound. t.mu is held.
+func (t *Tenant) rememberTokenLocked(token string, now time.Time) {
+	if len(t.tokens) >= maxTokens {
+		for tok, exp := range t.tokens {
+			if !now.Before(exp) {
+				delete(t.tokens, tok)
+			}
+		}
+	}
+	for len(t.tokens) >= maxTokens {
+		var oldest string
+		var oldestExp time.Time
+		for tok, exp := range t.tokens {
+			if oldest == "" || exp.Before(oldestExp) {
+				oldest, oldestExp = tok, exp
+			}
+		}
+		delete(t.tokens, oldest)
+	}
+	t.tokens[token] = now.Add(tokenLifetime)
 }

@@ -11,29 +11,45 @@
 //     aud/iss claims only) and the Graph ".default" scope, and answers with
 //     Entra's error bodies (AADSTS7000215 for a wrong secret, ...);
 //   - GET /beta/auditLogs/signIns, requiring a bearer token it issued, with
-//     Graph's query rules for sign-ins: $filter on createdDateTime
-//     (ge/gt/le/lt) and signInEventTypes/any(...), $orderby createdDateTime,
-//     $top 1..1000, $skiptoken paging through absolute @odata.nextLink URLs,
-//     400 for $select and any other option, interactive sign-ins only unless
-//     the filter asks otherwise, and "unknownFutureValue" in place of the
-//     NPSExtension and ADFederationServicesMFAAdapter token issuer types
-//     unless the client sends Prefer: include-unknown-enum-members;
+//     the query rules Microsoft documents for sign-ins and nothing friendlier:
+//     $filter on createdDateTime with eq, ge and le only (gt, lt and any other
+//     operator: HTTP 400 "Invalid filter clause") and the
+//     signInEventTypes/any(t: t eq '…' or t eq '…') form; $top 1..1000;
+//     $skiptoken paging through absolute @odata.nextLink URLs; $orderby refused
+//     with HTTP 400 unless Options.OrderBy says to ignore or honour it; 400 for
+//     $select and any other option; interactive sign-ins only unless the filter
+//     asks otherwise; "unknownFutureValue" in place of the NPSExtension and
+//     ADFederationServicesMFAAdapter token issuer types unless the client sends
+//     Prefer: include-unknown-enum-members. Options.IgnoreUpperBound makes it
+//     ignore "le" bounds, as Graph has been reported to ignore filter bounds;
+//   - row order (Options.Order): newest first by default (Graph's documented
+//     order), ascending, or shuffled per query; every order pages by position,
+//     never by offset, so a query serves a stored row at most once;
 //   - throttling at RateLimit requests per RateWindow (5 per 10 s, as Graph's
 //     identity reports), 429 with Retry-After;
 //   - ingestion delay: each row has a VisibleAt and is returned only from
-//     then on; paging cursors are (createdDateTime, id), so rows that become
-//     visible during a page sequence are never duplicated and visible rows
-//     never skipped;
+//     then on; a row that becomes visible while a query pages joins that query
+//     if its position lies after the query's cursor and is missed by it
+//     otherwise (the next query of the window finds it);
+//   - retention: with Options.Retention, rows older than that are forgotten;
+//     at most Options.MaxRows rows are held (the oldest go first), bursts are
+//     capped at MaxBurst and remembered tokens at a fixed number, so a tenant
+//     left running (--demo) stays bounded; Truth still counts every row
+//     generated;
 //   - the registration endpoints: GET /v1.0/reports/authenticationMethods/
-//     userRegistrationDetails and GET /v1.0/users ($select, $filter with
-//     eq/and/any, $orderby, $top, absolute next links; accountEnabled and
-//     userType only when $selected, as in Graph), and GET /beta/users/{id}/
-//     authentication/requirements (perUserMfaState), behind the same token
-//     check and rate limit as sign-ins. The directory is generated from the
-//     generator's users with its own random stream (disabled accounts,
-//     guests, admins, users with no method, open-set method strings such as
-//     PhoneAppNotification and Fido2, a report built hours ago), or loaded
-//     with LoadRegistrationFixture;
+//     userRegistrationDetails ($filter on the documented properties, $orderby
+//     on userPrincipalName or userDisplayName; $select, $top and the rest
+//     refused, as the List page documents $filter only) and GET /v1.0/users
+//     ($select, $filter, $orderby on displayName or userPrincipalName, $top up
+//     to 999, default page 100; accountEnabled and userType only when
+//     $selected, as in Graph), both in a per-query shuffled order unless
+//     $orderby is given, never by id, with absolute next links; and GET
+//     /beta/users/{id}/authentication/requirements (perUserMfaState), behind
+//     the same token check and rate limit as sign-ins. The directory is
+//     generated from the generator's users with its own random stream
+//     (disabled accounts, guests, admins, users with no method, open-set
+//     method strings such as PhoneAppNotification and Fido2, a report built
+//     hours ago), or loaded with LoadRegistrationFixture;
 //   - injected faults (InjectFault, per registration route with Fault.Route)
 //     and clock skew (SetClockSkew).
 //
@@ -50,7 +66,8 @@
 // Not simulated: token signatures (access tokens are opaque random strings,
 // client assertions are not verified), other Graph endpoints (including the
 // summary reports such as usersRegisteredByFeature), the app-wide throttling
-// cap across tenants, $count and other filter properties (status/errorCode, authenticationRequirement),
-// multiple tenants, and row rewriting after aggregation except by calling
-// AddRows again with the same id.
+// cap across tenants, other sign-in filter properties (status/errorCode,
+// authenticationRequirement), startswith(), $count, $expand and $search on
+// users (answered with 400), multiple tenants, and row rewriting after
+// aggregation except by calling AddRows again with the same id.
 package simtenant

@@ -3,6 +3,7 @@ package simtenant
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -34,7 +35,6 @@ type Truth struct {
 
 // intent is one generated row as the generator meant it.
 type intent struct {
-	id        string
 	eventType string
 	errorCode int
 	attempt   *AttemptKey
@@ -72,7 +72,80 @@ type generator struct {
 	guests   []int
 
 	flows   int
-	intents []intent
+	intents []intent // not folded into settled yet
+	// settled aggregates the intents visible by settledAt; folding them keeps the generator's
+	// memory bounded by the retention window while Truth stays exact.
+	settled   truthAgg
+	settledAt time.Time
+	nextFold  int
+}
+
+// truthAgg is Truth's counts without the flow count; user sets hold generator user indexes, so
+// they are bounded by Options.Users.
+type truthAgg struct {
+	rows       map[RowKey]int
+	attempts   map[AttemptKey]int
+	challenged map[int]bool
+	failed     map[int]bool
+}
+
+func newTruthAgg() truthAgg {
+	return truthAgg{rows: map[RowKey]int{}, attempts: map[AttemptKey]int{}, challenged: map[int]bool{}, failed: map[int]bool{}}
+}
+
+func (a *truthAgg) add(in *intent) {
+	a.rows[RowKey{in.eventType, in.errorCode}]++
+	if in.attempt != nil {
+		a.attempts[*in.attempt]++
+		a.challenged[in.user] = true
+		if in.attempt.Outcome == OutcomeDenied {
+			a.failed[in.user] = true
+		}
+	}
+}
+
+func (a *truthAgg) clone() truthAgg {
+	return truthAgg{rows: maps.Clone(a.rows), attempts: maps.Clone(a.attempts), challenged: maps.Clone(a.challenged), failed: maps.Clone(a.failed)}
+}
+
+// minFold is the fewest pending intents worth a folding pass; passes are spaced so that their
+// cost stays proportional to the intents generated.
+const minFold = 4096
+
+// fold moves every intent visible by watermark into settled, and, when more than maxPending
+// remain, also the earliest-visible ones down to half of maxPending. It runs only once the
+// pending intents have doubled since the last pass.
+func (g *generator) fold(watermark time.Time, maxPending int) {
+	if len(g.intents) < max(g.nextFold, minFold) {
+		return
+	}
+	if len(g.intents) > maxPending {
+		vis := make([]time.Time, len(g.intents))
+		for i := range g.intents {
+			vis[i] = g.intents[i].visibleAt
+		}
+		slices.SortFunc(vis, time.Time.Compare)
+		if wm := vis[len(vis)-maxPending/2-1]; wm.After(watermark) {
+			watermark = wm
+		}
+	}
+	if watermark.After(g.settledAt) {
+		keep := g.intents[:0]
+		for i := range g.intents {
+			if g.intents[i].visibleAt.After(watermark) {
+				keep = append(keep, g.intents[i])
+			} else {
+				g.settled.add(&g.intents[i])
+			}
+		}
+		clear(g.intents[len(keep):])
+		g.intents = keep
+		g.settledAt = watermark
+		if cap(g.intents) > 4*max(len(g.intents), minFold) { // give back a backing array sized for a burst
+			g.intents = slices.Clone(g.intents)
+		}
+	}
+	g.nextFold = 2 * len(g.intents)
 }
 
 func newGenerator(opts Options) *generator {
@@ -81,6 +154,7 @@ func newGenerator(opts Options) *generator {
 		tenantID: opts.TenantID,
 		scale:    opts.LatenessScale,
 		padding:  !opts.NoPadding,
+		settled:  newTruthAgg(),
 	}
 	for i := 1; i <= opts.Users; i++ {
 		u := simUser{id: guid(g.rng), name: fmt.Sprintf("User %03d", i), upn: fmt.Sprintf("user%03d@contoso.example", i)}
@@ -291,7 +365,6 @@ func (g *generator) emit(f *flow, s rowSpec) {
 	}
 	f.rows = append(f.rows, r)
 	f.notes = append(f.notes, intent{
-		id:        r.ID,
 		eventType: eventType,
 		errorCode: s.errorCode,
 		attempt:   s.attempt,
@@ -654,26 +727,18 @@ func (g *generator) fatigue(f *flow, n int) {
 	}
 }
 
-// truth aggregates intents; visibleBy, when non-zero, keeps only rows
-// visible at that time.
+// truth aggregates intents; visibleBy, when non-zero, keeps only rows visible at that time.
+// Folded intents count as visible: they all are by settledAt, which stays before any time a
+// reader can still ask about (now minus Options.Retention).
 func (g *generator) truth(visibleBy time.Time) Truth {
-	tr := Truth{Flows: g.flows, Rows: map[RowKey]int{}, Attempts: map[AttemptKey]int{}}
-	challenged, failed := map[int]bool{}, map[int]bool{}
-	for _, in := range g.intents {
-		if !visibleBy.IsZero() && visibleBy.Before(in.visibleAt) {
+	agg := g.settled.clone()
+	for i := range g.intents {
+		if !visibleBy.IsZero() && visibleBy.Before(g.intents[i].visibleAt) {
 			continue
 		}
-		tr.Rows[RowKey{in.eventType, in.errorCode}]++
-		if in.attempt != nil {
-			tr.Attempts[*in.attempt]++
-			challenged[in.user] = true
-			if in.attempt.Outcome == OutcomeDenied {
-				failed[in.user] = true
-			}
-		}
+		agg.add(&g.intents[i])
 	}
-	tr.UsersChallenged, tr.UsersFailed = len(challenged), len(failed)
-	return tr
+	return Truth{Flows: g.flows, Rows: agg.rows, Attempts: agg.attempts, UsersChallenged: len(agg.challenged), UsersFailed: len(agg.failed)}
 }
 
 // Truth returns what the generator has produced so far.
@@ -685,7 +750,9 @@ func (t *Tenant) Truth() Truth {
 
 // TruthVisibleBy is Truth restricted to rows visible at the given time,
 // which is what a client that has read everything available can know. The
-// flow count is not restricted.
+// flow count is not restricted. With Options.Retention set it is exact for
+// times after now minus Retention: the generator keeps older rows only as
+// totals, counted as visible.
 func (t *Tenant) TruthVisibleBy(at time.Time) Truth {
 	t.genMu.Lock()
 	defer t.genMu.Unlock()
@@ -703,16 +770,25 @@ func (t *Tenant) storeGenerated(rows []Row) {
 		}
 		stored = append(stored, s)
 	}
+	now := t.opts.Now()
 	t.mu.Lock()
 	for _, s := range stored {
 		t.store.put(s, false)
 	}
+	t.pruneLocked(now)
 	t.mu.Unlock()
+	var watermark time.Time
+	if t.opts.Retention > 0 {
+		watermark = now.Add(-t.opts.Retention)
+	}
+	t.gen.fold(watermark, t.opts.MaxRows)
 }
 
 // Backfill generates flows ending inside [from, to) as a Poisson process of
 // flowsPerSecond. A flow's earlier rows (the interrupt before an outcome,
-// push bombing) are dated up to a few minutes before its end.
+// push bombing, a chain of token refreshes) are dated up to 11 minutes before
+// its end. Its time grows with the number of flows; what it leaves in memory
+// is bounded by Options.Retention and Options.MaxRows like every other row.
 func (t *Tenant) Backfill(from, to time.Time, flowsPerSecond float64) {
 	if flowsPerSecond <= 0 || !to.After(from) {
 		return
@@ -800,8 +876,8 @@ const BurstFatigue = "mfa_fatigue"
 // (each attempt goes to a random user, by push when the reason allows it)
 // or BurstFatigue (n push denials for one user within five minutes).
 func (t *Tenant) Burst(kind string, n int) error {
-	if n <= 0 {
-		return fmt.Errorf("simtenant: burst size must be positive, got %d", n)
+	if n <= 0 || n > MaxBurst {
+		return fmt.Errorf("simtenant: burst size must be between 1 and %d, got %d", MaxBurst, n)
 	}
 	methods, ok := deniedMethods[kind]
 	if !ok && kind != BurstFatigue {

@@ -2,6 +2,7 @@ package simtenant
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -59,13 +62,14 @@ func (t *Tenant) handleSignIns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	q, err := parseQuery(r.URL.RawQuery)
+	q, err := parseQuery(r.URL.RawQuery, t.opts.OrderBy)
 	if err != nil {
 		writeGraphError(w, http.StatusBadRequest, "BadRequest", err.Error())
 		return
 	}
 	includeUnknown := preferIncludeUnknown(r.Header.Values("Prefer"))
-	rows, more := t.page(q, now)
+	mode, seed := t.order(q)
+	rows, more := t.page(q, mode, seed, now)
 
 	t.mu.Lock()
 	pf := takeFault(&t.faults, func(f *Fault) bool {
@@ -80,7 +84,7 @@ func (t *Tenant) handleSignIns(w http.ResponseWriter, r *http.Request) {
 	}
 	t.mu.Unlock()
 
-	body, err := t.renderPage(q, rows, more, includeUnknown, pf)
+	body, err := t.renderPage(q, mode, seed, rows, more, includeUnknown, pf)
 	if err != nil {
 		writeGraphError(w, http.StatusInternalServerError, "UnknownError", err.Error())
 		return
@@ -226,40 +230,41 @@ func preferIncludeUnknown(values []string) bool {
 
 // bound is one createdDateTime comparison of $filter.
 type bound struct {
-	op string
+	op string // eq, ge or le
 	at time.Time
-}
-
-// cursor is the last row a page returned; the next page starts after it.
-type cursor struct {
-	created time.Time
-	id      string
 }
 
 type query struct {
 	rawFilter, rawOrder, rawTop string
 	bounds                      []bound
 	events                      uint8
-	desc                        bool
+	orderDir                    string // "asc" or "desc" when $orderby was given and accepted
 	top                         int
-	after                       *cursor
+	tok                         *skipToken // the position a next link carries; nil on a first request
 }
 
+// createdOps are the operators Microsoft documents for createdDateTime on sign-ins ("Supports
+// $orderby and $filter (eq, le, and ge operators only)", resources/signin.md). Users have seen
+// undocumented ones (gt) silently ignored, so the simulation refuses them: a client using one
+// fails here instead of reading the whole log in production.
+var createdOps = map[string]bool{"eq": true, "ge": true, "le": true}
+
 var (
-	reDateClause = regexp.MustCompile(`^createdDateTime (ge|gt|le|lt) (\S+)$`)
+	reDateClause = regexp.MustCompile(`^createdDateTime (\w+) (\S+)$`)
 	reAnyClause  = regexp.MustCompile(`^signInEventTypes/any\((\w+):\s*(.+)\)$`)
 	reEqClause   = regexp.MustCompile(`^(\w+) eq '([A-Za-z]+)'$`)
 )
 
-// parseQuery validates the OData options the way Graph does for sign-ins:
-// unknown options and $select are refused rather than ignored, so a client
-// relying on them fails here as it would in production.
-func parseQuery(raw string) (*query, error) {
+// parseQuery validates the OData options the way Graph does for sign-ins: unknown options and
+// $select are refused rather than ignored, so a client relying on them fails here as it would
+// in production. The List signIns page names only $top, $skiptoken and $filter; what happens to
+// $orderby is orderBy.
+func parseQuery(raw string, orderBy OrderByMode) (*query, error) {
 	values, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, badRequestf("Invalid query string: %v", err)
 	}
-	q := &query{events: evInteractive, desc: true}
+	q := &query{events: evInteractive}
 	for k, v := range values {
 		if !strings.HasPrefix(k, "$") {
 			continue // Graph ignores non-OData parameters.
@@ -268,7 +273,11 @@ func parseQuery(raw string) (*query, error) {
 			return nil, badRequestf("Query option '%s' was specified more than once, but it must be specified at most once.", k)
 		}
 		switch k {
-		case "$filter", "$orderby", "$top", "$skiptoken":
+		case "$filter", "$top", "$skiptoken":
+		case "$orderby":
+			if orderBy == OrderByReject {
+				return nil, badRequest("Query option 'OrderBy' is not allowed. To connect to this API, please change your query option.")
+			}
 		case "$select":
 			return nil, badRequest("Query option 'Select' is not allowed. To connect to this API, please change your query option.")
 		default:
@@ -285,8 +294,9 @@ func parseQuery(raw string) (*query, error) {
 		q.rawOrder = o[0]
 		switch o[0] {
 		case "createdDateTime", "createdDateTime asc":
-			q.desc = false
+			q.orderDir = "asc"
 		case "createdDateTime desc":
+			q.orderDir = "desc"
 		default:
 			return nil, badRequestf("Invalid $orderby clause '%s': only createdDateTime asc or desc is supported.", o[0])
 		}
@@ -300,11 +310,11 @@ func parseQuery(raw string) (*query, error) {
 		q.top = n
 	}
 	if s, ok := values["$skiptoken"]; ok {
-		c, err := decodeSkipToken(s[0], q)
+		tok, err := decodeSkipToken(s[0], q)
 		if err != nil {
 			return nil, err
 		}
-		q.after = c
+		q.tok = tok
 	}
 	return q, nil
 }
@@ -314,8 +324,20 @@ func (q *query) parseFilter(f string) error {
 		return badRequest("Invalid filter clause: the filter is empty.")
 	}
 	sawEvents := false
+	depth := 0
 	for _, clause := range strings.Split(f, " and ") {
+		// List signIns' own example groups the time range in parentheses:
+		// "(createdDateTime ge … and createdDateTime le …) and signInEventTypes/any(…)".
+		for strings.HasPrefix(clause, "(") && strings.Count(clause, "(") > strings.Count(clause, ")") {
+			clause, depth = clause[1:], depth+1
+		}
+		for strings.HasSuffix(clause, ")") && strings.Count(clause, ")") > strings.Count(clause, "(") && depth > 0 {
+			clause, depth = clause[:len(clause)-1], depth-1
+		}
 		if m := reDateClause.FindStringSubmatch(clause); m != nil {
+			if !createdOps[m[1]] {
+				return badRequestf("Invalid filter clause: operator '%s' is not supported on property 'createdDateTime'; the supported operators are eq, ge and le.", m[1])
+			}
 			at, err := time.Parse(time.RFC3339Nano, m[2])
 			if err != nil {
 				return badRequestf("Invalid filter clause: '%s' is not a valid DateTimeOffset.", m[2])
@@ -337,6 +359,9 @@ func (q *query) parseFilter(f string) error {
 		}
 		return badRequestf("Invalid filter clause: '%s' is not supported.", clause)
 	}
+	if depth != 0 {
+		return badRequest("Invalid filter clause: unbalanced parentheses.")
+	}
 	return nil
 }
 
@@ -356,95 +381,115 @@ func parseEventTypes(variable, body string) (uint8, error) {
 	return events, nil
 }
 
-func (q *query) matches(created time.Time) bool {
-	for _, b := range q.bounds {
-		var ok bool
-		switch b.op {
-		case "ge":
-			ok = !created.Before(b.at)
-		case "gt":
-			ok = created.After(b.at)
-		case "le":
-			ok = !created.After(b.at)
-		case "lt":
-			ok = created.Before(b.at)
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// skipToken is what a next link carries: the query it belongs to and the
-// last row served. Keying the cursor on (createdDateTime, id) rather than an
-// offset keeps paging stable while late rows become visible.
+// skipToken is what a next link carries: the query it belongs to, the order chosen by its first
+// request (with the shuffle's seed), and the position of the last row served. A position rather
+// than an offset keeps one query from serving a row twice while late rows become visible.
 type skipToken struct {
 	Filter  string `json:"f"`
 	Order   string `json:"o"`
 	Top     string `json:"t"`
+	Mode    Order  `json:"m"`
+	Seed    uint64 `json:"s,omitempty"`
 	Created int64  `json:"c"`
 	ID      string `json:"i"`
+	Seq     uint64 `json:"q"`
 }
 
-func encodeSkipToken(q *query, c cursor) string {
-	b, _ := json.Marshal(skipToken{Filter: q.rawFilter, Order: q.rawOrder, Top: q.rawTop, Created: c.created.UnixNano(), ID: c.id})
+func (tok *skipToken) key() rowKey {
+	return rowKey{created: time.Unix(0, tok.Created).UTC(), id: tok.ID, seq: tok.Seq}
+}
+
+func encodeSkipToken(q *query, mode Order, seed uint64, last *storedRow) string {
+	b, _ := json.Marshal(skipToken{
+		Filter: q.rawFilter, Order: q.rawOrder, Top: q.rawTop, Mode: mode, Seed: seed,
+		Created: last.created.UnixNano(), ID: last.id, Seq: last.seq,
+	})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeSkipToken(s string, q *query) (*cursor, error) {
+func decodeSkipToken(s string, q *query) (*skipToken, error) {
 	invalid := badRequest("Invalid $skiptoken: it is malformed or does not belong to this query.")
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, invalid
 	}
 	var tok skipToken
-	if err := json.Unmarshal(b, &tok); err != nil || tok.ID == "" {
+	if err := json.Unmarshal(b, &tok); err != nil || tok.ID == "" || tok.Seq == 0 {
 		return nil, invalid
 	}
 	if tok.Filter != q.rawFilter || tok.Order != q.rawOrder || tok.Top != q.rawTop {
 		return nil, invalid
 	}
-	return &cursor{created: time.Unix(0, tok.Created).UTC(), id: tok.ID}, nil
+	switch tok.Mode {
+	case OrderNewestFirst, OrderAscending, OrderShuffled:
+	default:
+		return nil, invalid
+	}
+	return &tok, nil
 }
 
-// page selects the rows of one page and whether another page follows.
-// Visibility is evaluated at now, so a page sequence picks up late rows that
-// sort after its cursor and never repeats or skips rows already visible.
-func (t *Tenant) page(q *query, now time.Time) (rows []*storedRow, more bool) {
+// order picks the order of a query: the one its next link carries, else an honoured $orderby,
+// else Options.Order. A shuffled query's seed is drawn from the tenant's seeded stream, so runs
+// with one Options.Seed and one sequence of queries are reproducible.
+func (t *Tenant) order(q *query) (Order, uint64) {
+	if q.tok != nil {
+		return q.tok.Mode, q.tok.Seed
+	}
+	mode := t.opts.Order
+	if t.opts.OrderBy == OrderByHonour && q.orderDir != "" {
+		mode = OrderAscending
+		if q.orderDir == "desc" {
+			mode = OrderNewestFirst
+		}
+	}
+	var seed uint64
+	if mode == OrderShuffled {
+		t.mu.Lock()
+		seed = t.querySeeds.Uint64() | 1 // never 0, which the token omits
+		t.mu.Unlock()
+	}
+	return mode, seed
+}
+
+// shufflePos is a row's place in a shuffled query: a bijective mix (splitmix64's finaliser) of
+// the row's seq under the query's seed, so the permutation needs no state beyond the seed.
+func shufflePos(seed, seq uint64) uint64 {
+	z := seq*0x9e3779b97f4a7c15 + seed
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// page selects the rows of one page and whether another page follows. Visibility is evaluated
+// at now, so a page sequence picks up late rows positioned after its cursor and never serves a
+// stored row twice; rows visible when the query started are all served (unless retention drops
+// them first).
+func (t *Tenant) page(q *query, mode Order, seed uint64, now time.Time) (rows []*storedRow, more bool) {
 	size := t.opts.PageSize
 	if q.top > 0 && q.top < size {
 		size = q.top
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pruneLocked(now)
 	all := t.store.rows
 	lo, hi := 0, len(all)
 	for _, b := range q.bounds {
 		switch b.op {
 		case "ge":
-			lo = max(lo, t.store.search(b.at, ""))
-		case "gt":
-			lo = max(lo, t.store.search(b.at.Add(time.Nanosecond), ""))
+			lo = max(lo, t.store.searchTime(b.at))
 		case "le":
-			hi = min(hi, t.store.search(b.at.Add(time.Nanosecond), ""))
-		case "lt":
-			hi = min(hi, t.store.search(b.at, ""))
-		}
-	}
-	if c := q.after; c != nil {
-		i := t.store.search(c.created, c.id)
-		if q.desc {
-			hi = min(hi, i)
-		} else {
-			if i < len(all) && all[i].id == c.id && all[i].created.Equal(c.created) {
-				i++
+			if !t.opts.IgnoreUpperBound {
+				hi = min(hi, t.store.searchTime(b.at.Add(time.Nanosecond)))
 			}
-			lo = max(lo, i)
+		case "eq":
+			lo = max(lo, t.store.searchTime(b.at))
+			hi = min(hi, t.store.searchTime(b.at.Add(time.Nanosecond)))
 		}
 	}
+	eligible := func(s *storedRow) bool { return s.events&q.events != 0 && !now.Before(s.visibleAt) }
 	take := func(s *storedRow) bool {
-		if s.events&q.events == 0 || now.Before(s.visibleAt) || !q.matches(s.created) {
+		if !eligible(s) {
 			return true
 		}
 		if len(rows) == size {
@@ -454,17 +499,57 @@ func (t *Tenant) page(q *query, now time.Time) (rows []*storedRow, more bool) {
 		rows = append(rows, s)
 		return true
 	}
-	if q.desc {
+	switch mode {
+	case OrderNewestFirst:
+		if q.tok != nil {
+			hi = min(hi, t.store.search(q.tok.key())) // rows before the cursor's key
+		}
 		for i := hi - 1; i >= lo && take(all[i]); i-- {
 		}
-	} else {
+	case OrderAscending:
+		if q.tok != nil {
+			k := q.tok.key()
+			lo = max(lo, sort.Search(len(all), func(i int) bool { return all[i].key().compare(k) > 0 }))
+		}
 		for i := lo; i < hi && take(all[i]); i++ {
+		}
+	case OrderShuffled:
+		var after uint64
+		var afterSeq uint64
+		if q.tok != nil {
+			after, afterSeq = shufflePos(seed, q.tok.Seq), q.tok.Seq
+		}
+		type cand struct {
+			pos uint64
+			row *storedRow
+		}
+		var cands []cand
+		for _, s := range all[lo:max(lo, hi)] {
+			if !eligible(s) {
+				continue
+			}
+			p := shufflePos(seed, s.seq)
+			if q.tok != nil && (p < after || (p == after && s.seq <= afterSeq)) {
+				continue
+			}
+			cands = append(cands, cand{p, s})
+		}
+		slices.SortFunc(cands, func(a, b cand) int {
+			if c := cmp.Compare(a.pos, b.pos); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.row.seq, b.row.seq)
+		})
+		for _, c := range cands {
+			if !take(c.row) {
+				break
+			}
 		}
 	}
 	return rows, more
 }
 
-func (t *Tenant) renderPage(q *query, rows []*storedRow, more, includeUnknown bool, pf *Fault) ([]byte, error) {
+func (t *Tenant) renderPage(q *query, mode Order, seed uint64, rows []*storedRow, more, includeUnknown bool, pf *Fault) ([]byte, error) {
 	var buf bytes.Buffer
 	size := 128
 	for _, s := range rows {
@@ -510,7 +595,7 @@ func (t *Tenant) renderPage(q *query, rows []*storedRow, more, includeUnknown bo
 		if q.rawTop != "" {
 			link += "$top=" + url.QueryEscape(q.rawTop) + "&"
 		}
-		link += "$skiptoken=" + encodeSkipToken(q, cursor{created: last.created, id: last.id})
+		link += "$skiptoken=" + encodeSkipToken(q, mode, seed, last)
 		lb, err := json.Marshal(link)
 		if err != nil {
 			return nil, fmt.Errorf("encoding next link: %w", err)

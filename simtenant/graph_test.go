@@ -3,7 +3,6 @@ package simtenant
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -58,6 +57,9 @@ func TestSignInsAuthentication(t *testing.T) {
 	}
 }
 
+// The compact fixture (testdata/signins_compact.json): a1 08:00:00, a2 08:00:20, n1 08:01:00
+// (non-interactive), r1 08:02:00, f1 08:03:00, late1 08:04:00 (visible 12 minutes later); at
+// epoch (09:00) every row is visible.
 func TestQueryGrammar(t *testing.T) {
 	clock := newFakeClock(epoch)
 	tn := start(t, Options{Now: clock.Now, RateLimit: -1, NoPadding: true})
@@ -72,29 +74,37 @@ func TestQueryGrammar(t *testing.T) {
 		msg    string   // substring of the 400 message
 	}{
 		{name: "no options: interactive only, newest first", ids: []string{"late1", "f1", "r1", "a2", "a1"}},
-		{name: "range ge/le ascending", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:10Z and createdDateTime le 2025-03-10T08:03:00Z", "$orderby", "createdDateTime asc"}, ids: []string{"a2", "r1", "f1"}},
-		{name: "range gt/lt", query: []string{"$filter", "createdDateTime gt 2025-03-10T08:00:00Z and createdDateTime lt 2025-03-10T08:03:00Z", "$orderby", "createdDateTime asc"}, ids: []string{"a2", "r1"}},
-		{name: "fractional seconds and offsets", query: []string{"$filter", "createdDateTime ge 2025-03-10T09:00:10.5+01:00", "$orderby", "createdDateTime"}, ids: []string{"a2", "r1", "f1", "late1"}},
-		{name: "both event types", query: []string{"$filter", "createdDateTime ge 2025-03-10T07:00:00Z and " + both, "$orderby", "createdDateTime asc", "$top", "1000"}, ids: []string{"a1", "a2", "n1", "r1", "f1", "late1"}},
+		{name: "range ge/le, both bounds inclusive", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:20Z and createdDateTime le 2025-03-10T08:03:00Z"}, ids: []string{"f1", "r1", "a2"}},
+		{name: "eq on date", query: []string{"$filter", "createdDateTime eq 2025-03-10T08:02:00Z"}, ids: []string{"r1"}},
+		{name: "fractional seconds and offsets", query: []string{"$filter", "createdDateTime ge 2025-03-10T09:00:10.5+01:00"}, ids: []string{"late1", "f1", "r1", "a2"}},
+		{name: "both event types", query: []string{"$filter", "createdDateTime ge 2025-03-10T07:00:00Z and " + both, "$top", "1000"}, ids: []string{"late1", "f1", "r1", "n1", "a2", "a1"}},
+		{name: "the client's query form", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:01:00Z and createdDateTime le 2025-03-10T08:03:00Z and " + both, "$top", "1000"}, ids: []string{"f1", "r1", "n1"}},
+		{name: "the List page's example: a parenthesised range", query: []string{"$filter", "(createdDateTime ge 2025-03-10T08:01:00Z and createdDateTime le 2025-03-10T08:03:00Z) and signInEventTypes/any(t: t eq 'nonInteractiveUser')"}, ids: []string{"n1"}},
 		{name: "event types first, other variable", query: []string{"$filter", "signInEventTypes/any(x: x eq 'nonInteractiveUser') and createdDateTime ge 2025-03-10T07:00:00Z"}, ids: []string{"n1"}},
-		{name: "desc", query: []string{"$filter", both, "$orderby", "createdDateTime desc"}, ids: []string{"late1", "f1", "r1", "n1", "a2", "a1"}},
 		{name: "non-OData parameters ignored", query: []string{"api-version", "beta"}, ids: []string{"late1", "f1", "r1", "a2", "a1"}},
 
+		// Microsoft documents eq, le and ge for createdDateTime and nothing else.
+		{name: "gt on date", query: []string{"$filter", "createdDateTime gt 2025-03-10T08:00:00Z"}, status: 400, msg: "Invalid filter clause"},
+		{name: "lt on date", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z and createdDateTime lt 2025-03-10T08:03:00Z"}, status: 400, msg: "Invalid filter clause"},
+		{name: "ne on date", query: []string{"$filter", "createdDateTime ne 2025-03-10T08:00:00Z"}, status: 400, msg: "Invalid filter clause"},
+		// The List signIns page names $top, $skiptoken and $filter only.
+		{name: "orderby refused", query: []string{"$orderby", "createdDateTime asc"}, status: 400, msg: "Query option 'OrderBy' is not allowed"},
+		{name: "orderby desc refused too", query: []string{"$orderby", "createdDateTime desc"}, status: 400, msg: "Query option 'OrderBy' is not allowed"},
 		{name: "select", query: []string{"$select", "id,status"}, status: 400, msg: "Query option 'Select' is not allowed"},
 		{name: "count", query: []string{"$count", "true"}, status: 400, msg: "'count' is not allowed"},
 		{name: "skip", query: []string{"$skip", "5"}, status: 400, msg: "'skip' is not allowed"},
 		{name: "other property", query: []string{"$filter", "status/errorCode eq 0"}, status: 400, msg: "Invalid filter clause"},
-		{name: "eq on date", query: []string{"$filter", "createdDateTime eq 2025-03-10T08:00:00Z"}, status: 400},
-		{name: "quoted date", query: []string{"$filter", "createdDateTime ge '2025-03-10T08:00:00Z'"}, status: 400},
-		{name: "date without time", query: []string{"$filter", "createdDateTime ge 2025-03-10"}, status: 400},
-		{name: "or between dates", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z or createdDateTime le 2025-03-10T09:00:00Z"}, status: 400},
-		{name: "double space", query: []string{"$filter", "createdDateTime  ge 2025-03-10T08:00:00Z"}, status: 400},
+		{name: "quoted date", query: []string{"$filter", "createdDateTime ge '2025-03-10T08:00:00Z'"}, status: 400, msg: "Invalid filter clause"},
+		{name: "date without time", query: []string{"$filter", "createdDateTime ge 2025-03-10"}, status: 400, msg: "Invalid filter clause"},
+		{name: "or between dates", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z or createdDateTime le 2025-03-10T09:00:00Z"}, status: 400, msg: "Invalid filter clause"},
+		{name: "double space", query: []string{"$filter", "createdDateTime  ge 2025-03-10T08:00:00Z"}, status: 400, msg: "Invalid filter clause"},
 		{name: "service principal events", query: []string{"$filter", "signInEventTypes/any(t: t eq 'servicePrincipal')"}, status: 400},
 		{name: "mismatched lambda variable", query: []string{"$filter", "signInEventTypes/any(t: x eq 'interactiveUser')"}, status: 400},
 		{name: "two event clauses", query: []string{"$filter", "signInEventTypes/any(t: t eq 'interactiveUser') and signInEventTypes/any(t: t eq 'nonInteractiveUser')"}, status: 400},
 		{name: "empty filter", query: []string{"$filter", ""}, status: 400},
+		{name: "unbalanced parenthesis", query: []string{"$filter", "(createdDateTime ge 2025-03-10T08:00:00Z and createdDateTime le 2025-03-10T09:00:00Z"}, status: 400, msg: "Invalid filter clause"},
+		{name: "stray closing parenthesis", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z)"}, status: 400, msg: "Invalid filter clause"},
 		{name: "filter twice", query: []string{"$filter", "createdDateTime ge 2025-03-10T08:00:00Z", "$filter", "createdDateTime le 2025-03-10T09:00:00Z"}, status: 400},
-		{name: "orderby other field", query: []string{"$orderby", "userId"}, status: 400},
 		{name: "top zero", query: []string{"$top", "0"}, status: 400, msg: "Invalid page size"},
 		{name: "top too big", query: []string{"$top", "1001"}, status: 400},
 		{name: "top not a number", query: []string{"$top", "ten"}, status: 400},
@@ -126,89 +136,52 @@ func TestQueryGrammar(t *testing.T) {
 	}
 }
 
-// TestPagingStableWhileRowsArrive pages with a small $top while the clock
-// moves and late rows become visible between pages.
-func TestPagingStableWhileRowsArrive(t *testing.T) {
-	clock := newFakeClock(epoch.Add(400 * time.Second))
-	tn := start(t, Options{Now: clock.Now, RateLimit: -1, NoPadding: true})
-	var rows []Row
-	initiallyVisible := map[string]bool{}
-	for i := range 40 {
-		// Pairs share a createdDateTime, so the cursor's id tie-break matters.
-		r := Row{ID: fmt.Sprintf("r%02d", i), CreatedDateTime: epoch.Add(time.Duration(i/2) * 10 * time.Second), IsInteractive: true}
-		r.VisibleAt = r.CreatedDateTime
-		if i%3 == 1 {
-			r.VisibleAt = r.CreatedDateTime.Add(500 * time.Second)
-		}
-		if !clock.Now().Before(r.VisibleAt) {
-			initiallyVisible[r.ID] = true
-		}
-		rows = append(rows, r)
+// $orderby is refused by default; a tenant told to ignore it serves its own order, one told to
+// honour it serves the order asked for. A malformed clause is refused whatever the mode.
+func TestOrderByModes(t *testing.T) {
+	newest := []string{"late1", "f1", "r1", "a2", "a1"}
+	oldest := []string{"a1", "a2", "r1", "f1", "late1"}
+	cases := []struct {
+		name    string
+		mode    OrderByMode
+		order   Order
+		orderBy string
+		status  int
+		ids     []string
+	}{
+		{"reject", OrderByReject, OrderNewestFirst, "createdDateTime asc", 400, nil},
+		{"ignore asc, newest first served", OrderByIgnore, OrderNewestFirst, "createdDateTime asc", 200, newest},
+		{"ignore desc, ascending served", OrderByIgnore, OrderAscending, "createdDateTime desc", 200, oldest},
+		{"ignore a bad clause", OrderByIgnore, OrderNewestFirst, "userId", 400, nil},
+		{"honour asc", OrderByHonour, OrderNewestFirst, "createdDateTime asc", 200, oldest},
+		{"honour bare property as asc", OrderByHonour, OrderNewestFirst, "createdDateTime", 200, oldest},
+		{"honour desc over an ascending default", OrderByHonour, OrderAscending, "createdDateTime desc", 200, newest},
+		{"honour a bad clause", OrderByHonour, OrderNewestFirst, "createdDateTime sideways", 400, nil},
 	}
-	// Added in reverse to show the store sorts.
-	slices.Reverse(rows)
-	tn.AddRows(rows...)
-	tok := token(t, tn)
-
-	next := signInsURL(tn, "$filter", "createdDateTime ge "+epoch.Format(time.RFC3339), "$orderby", "createdDateTime asc", "$top", "4")
-	var got []string
-	seen := map[string]bool{}
-	pages := 0
-	for next != "" {
-		if pages > 0 && !strings.HasPrefix(next, tn.GraphEndpoint()+"/beta/auditLogs/signIns?") {
-			t.Fatalf("next link is not absolute to this server: %s", next)
-		}
-		p := decodePage(t, get(t, tn, next, tok, nil))
-		if len(p.Value) > 4 {
-			t.Fatalf("page of %d rows with $top=4", len(p.Value))
-		}
-		for _, id := range ids(t, p) {
-			if seen[id] {
-				t.Fatalf("row %s served twice", id)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock(epoch)
+			tn := start(t, Options{Now: clock.Now, RateLimit: -1, NoPadding: true, OrderBy: tc.mode, Order: tc.order, PageSize: 2})
+			loadCompact(t, tn)
+			tok := token(t, tn)
+			first := signInsURL(tn, "$orderby", tc.orderBy)
+			if tc.status != 200 {
+				r := get(t, tn, first, tok, nil)
+				if r.status != tc.status || graphErrorCode(t, r.body) != "BadRequest" {
+					t.Fatalf("status %d: %s", r.status, r.body)
+				}
+				return
 			}
-			seen[id] = true
-			got = append(got, id)
-		}
-		next = p.NextLink
-		pages++
-		clock.Advance(60 * time.Second) // late rows surface between pages
-	}
-	for id := range initiallyVisible {
-		if !seen[id] {
-			t.Errorf("row %s, visible when paging started, was skipped", id)
-		}
-	}
-	lateSeen := 0
-	for id := range seen {
-		if !initiallyVisible[id] {
-			lateSeen++
-		}
-	}
-	if lateSeen == 0 {
-		t.Error("no row that became visible mid-sequence was picked up after the cursor")
-	}
-	if !slices.IsSorted(got) { // ids sort like (createdDateTime, id) here
-		t.Errorf("rows out of order: %v", got)
-	}
-	if pages < 5 {
-		t.Errorf("only %d pages", pages)
-	}
-
-	// Descending order pages as well, and covers everything visible now.
-	clock.Advance(time.Hour)
-	tok = token(t, tn) // the first one has expired
-	all := readAll(t, tn, signInsURL(tn, "$orderby", "createdDateTime desc", "$top", "7"), tok, nil)
-	if len(all) != 40 {
-		t.Fatalf("desc paging returned %d rows, want 40", len(all))
-	}
-	var prev string
-	for i, raw := range all {
-		var h rowHead
-		_ = json.Unmarshal(raw, &h)
-		if i > 0 && h.ID >= prev {
-			t.Fatalf("desc order broken at %s after %s", h.ID, prev)
-		}
-		prev = h.ID
+			var got []string
+			for _, raw := range readAll(t, tn, first, tok, nil) {
+				var h rowHead
+				_ = json.Unmarshal(raw, &h)
+				got = append(got, h.ID)
+			}
+			if !slices.Equal(got, tc.ids) {
+				t.Errorf("ids %v, want %v", got, tc.ids)
+			}
+		})
 	}
 }
 
@@ -217,16 +190,19 @@ func TestNextLinkBelongsToItsQuery(t *testing.T) {
 	tn := start(t, Options{Now: clock.Now, RateLimit: -1, NoPadding: true, PageSize: 2})
 	loadCompact(t, tn)
 	tok := token(t, tn)
-	p := decodePage(t, get(t, tn, signInsURL(tn, "$orderby", "createdDateTime asc"), tok, nil))
+	p := decodePage(t, get(t, tn, signInsURL(tn, "$filter", "createdDateTime ge 2025-03-10T08:00:00Z"), tok, nil))
 	if len(p.Value) != 2 || p.NextLink == "" {
 		t.Fatalf("PageSize 2 should give 2 rows and a next link, got %d rows, link %q", len(p.Value), p.NextLink)
 	}
 	if !strings.Contains(p.Context, tn.GraphEndpoint()) {
 		t.Errorf("@odata.context %q", p.Context)
 	}
-	tampered := strings.Replace(p.NextLink, "createdDateTime+asc", "createdDateTime+desc", 1)
+	if !strings.HasPrefix(p.NextLink, tn.GraphEndpoint()+"/beta/auditLogs/signIns?") {
+		t.Errorf("next link is not absolute to this server: %s", p.NextLink)
+	}
+	tampered := strings.Replace(p.NextLink, "08%3A00%3A00", "08%3A00%3A01", 1)
 	if tampered == p.NextLink {
-		t.Fatalf("next link does not carry $orderby: %s", p.NextLink)
+		t.Fatalf("next link does not carry $filter: %s", p.NextLink)
 	}
 	if r := get(t, tn, tampered, tok, nil); r.status != 400 {
 		t.Errorf("skiptoken reused with another query: status %d, want 400", r.status)
@@ -428,7 +404,7 @@ func TestFaults(t *testing.T) {
 			tn := start(t, Options{Now: clock.Now, RateLimit: -1})
 			loadCompact(t, tn)
 			tok := token(t, tn)
-			url := signInsURL(tn, "$top", "3", "$orderby", "createdDateTime asc")
+			url := signInsURL(tn, "$top", "3")
 			tc.fault.Count = 2
 			tn.InjectFault(tc.fault)
 			for i := range 2 {

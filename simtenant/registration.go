@@ -1,10 +1,12 @@
 package simtenant
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -307,33 +309,55 @@ type listQuery struct {
 	desc    bool
 	top     int
 	offset  int
+	seed    uint64 // of the shuffled order, from the next link; 0 on a first request
 }
 
-// collection describes the OData rules of one collection.
+// collection describes the OData rules of one collection: only what Microsoft documents for it
+// is accepted, so that a client cannot come to depend on an option production might refuse or
+// change.
 type collection struct {
-	route    string
-	entity   string // for error messages: microsoft.graph.userRegistrationDetails
-	fields   []string
-	defaults []string // returned without $select
-	maxTop   int
-	pageSize func(*Tenant) int
-	orderBy  []string
-	rows     func(*registrationData) []map[string]any
+	route      string
+	entity     string // for error messages: microsoft.graph.userRegistrationDetails
+	options    []string
+	fields     []string
+	defaults   []string // returned without $select
+	filterable []string
+	maxTop     int
+	pageSize   func(*Tenant) int
+	orderBy    []string
+	rows       func(*registrationData) []map[string]any
 }
 
 var (
+	// List userRegistrationDetails (v1.0) says "This method supports the $filter OData query
+	// parameter"; its beta page adds $orderBy, and the resource page documents $orderBy on
+	// userPrincipalName and userDisplayName and $filter on the properties listed in filterable.
+	// Nothing documents $select or $top there, and no page size: the simulation refuses the
+	// options and serves Options.PageSize rows a page.
 	registrationCollection = collection{
 		route: RouteRegistrationDetails, entity: "microsoft.graph.userRegistrationDetails",
-		fields: registrationFields, defaults: registrationFields, maxTop: maxTop,
+		options: []string{"$filter", "$orderby", "$skiptoken"},
+		fields:  registrationFields, defaults: registrationFields,
+		filterable: []string{
+			"isMfaCapable", "isMfaRegistered", "isPasswordlessCapable", "isSsprCapable", "isSsprEnabled", "isSsprRegistered",
+			"isSystemPreferredAuthenticationMethodEnabled", "methodsRegistered", "systemPreferredAuthenticationMethods",
+			"userPreferredMethodForSecondaryAuthentication", "userDisplayName", "userPrincipalName",
+		},
+		maxTop:   maxTop,
 		pageSize: func(t *Tenant) int { return t.opts.PageSize },
-		orderBy:  []string{"userPrincipalName", "userDisplayName", "id"},
+		orderBy:  []string{"userPrincipalName", "userDisplayName"},
 		rows:     func(d *registrationData) []map[string]any { return d.details },
 	}
+	// List users (v1.0) supports "$count, $expand, $filter, $orderby, $search, $select, and $top
+	// ... $skip isn't supported", with "default and maximum page sizes ... 100 and 999 user
+	// objects". $count, $expand and $search are not simulated and answer 400.
 	usersCollection = collection{
 		route: RouteUsers, entity: "microsoft.graph.user",
-		fields: userFields, defaults: userDefaultFields, maxTop: usersMaxTop,
+		options: []string{"$select", "$filter", "$orderby", "$top", "$skiptoken"},
+		fields:  userFields, defaults: userDefaultFields, filterable: userFields,
+		maxTop:   usersMaxTop,
 		pageSize: func(t *Tenant) int { return min(t.opts.PageSize, usersDefaultPage) },
-		orderBy:  []string{"userPrincipalName", "displayName", "id"},
+		orderBy:  []string{"userPrincipalName", "displayName"},
 		rows:     func(d *registrationData) []map[string]any { return d.users },
 	}
 )
@@ -357,9 +381,7 @@ func (c collection) parse(raw string) (*listQuery, error) {
 		if len(v) > 1 {
 			return nil, badRequestf("Query option '%s' was specified more than once, but it must be specified at most once.", k)
 		}
-		switch k {
-		case "$select", "$filter", "$orderby", "$top", "$skiptoken":
-		default:
+		if !slices.Contains(c.options, k) {
 			return nil, badRequestf("Query option '%s' is not allowed. To connect to this API, please change your query option.", strings.TrimPrefix(k, "$"))
 		}
 	}
@@ -395,11 +417,11 @@ func (c collection) parse(raw string) (*listQuery, error) {
 		q.top = n
 	}
 	if s, ok := values["$skiptoken"]; ok {
-		off, err := decodeListToken(s[0], values)
+		tok, err := decodeListToken(s[0], values)
 		if err != nil {
 			return nil, err
 		}
-		q.offset = off
+		q.offset, q.seed = tok.Offset, tok.Seed
 	}
 	return q, nil
 }
@@ -410,17 +432,17 @@ func (c collection) parseFilter(q *listQuery, f string) error {
 	}
 	for _, clause := range strings.Split(f, " and ") {
 		clause = strings.TrimSpace(clause)
-		if m := reBoolClause.FindStringSubmatch(clause); m != nil && slices.Contains(c.fields, m[1]) {
+		if m := reBoolClause.FindStringSubmatch(clause); m != nil && slices.Contains(c.filterable, m[1]) {
 			field, want := m[1], m[2] == "true"
 			q.filters = append(q.filters, func(row map[string]any) bool { b, _ := row[field].(bool); return b == want })
 			continue
 		}
-		if m := reStringClause.FindStringSubmatch(clause); m != nil && slices.Contains(c.fields, m[1]) {
+		if m := reStringClause.FindStringSubmatch(clause); m != nil && slices.Contains(c.filterable, m[1]) {
 			field, want := m[1], m[2]
 			q.filters = append(q.filters, func(row map[string]any) bool { s, _ := row[field].(string); return s == want })
 			continue
 		}
-		if m := reAnyString.FindStringSubmatch(clause); m != nil && slices.Contains(c.fields, m[1]) && m[2] == m[3] {
+		if m := reAnyString.FindStringSubmatch(clause); m != nil && slices.Contains(c.filterable, m[1]) && m[2] == m[3] {
 			field, want := m[1], m[4]
 			q.filters = append(q.filters, func(row map[string]any) bool {
 				list, _ := row[field].([]any)
@@ -441,11 +463,13 @@ func (c collection) parseFilter(q *listQuery, f string) error {
 	return nil
 }
 
-// listToken is what a directory next link carries: the query it belongs to and the offset. The
-// directory does not change while a test pages through it, so an offset is stable here.
+// listToken is what a directory next link carries: the query it belongs to, the seed of its
+// shuffled order and the offset. The directory changes only when a test loads another fixture,
+// so an offset into one query's order is stable.
 type listToken struct {
 	Query  string `json:"q"`
 	Offset int    `json:"o"`
+	Seed   uint64 `json:"s,omitempty"`
 }
 
 func canonicalQuery(values url.Values) string {
@@ -458,22 +482,29 @@ func canonicalQuery(values url.Values) string {
 	return v.Encode()
 }
 
-func encodeListToken(values url.Values, offset int) string {
-	b, _ := json.Marshal(listToken{Query: canonicalQuery(values), Offset: offset})
+func encodeListToken(values url.Values, offset int, seed uint64) string {
+	b, _ := json.Marshal(listToken{Query: canonicalQuery(values), Offset: offset, Seed: seed})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeListToken(s string, values url.Values) (int, error) {
+func decodeListToken(s string, values url.Values) (listToken, error) {
 	invalid := badRequest("Invalid $skiptoken: it is malformed or does not belong to this query.")
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return 0, invalid
+		return listToken{}, invalid
 	}
 	var tok listToken
 	if err := json.Unmarshal(b, &tok); err != nil || tok.Offset < 0 || tok.Query != canonicalQuery(values) {
-		return 0, invalid
+		return listToken{}, invalid
 	}
-	return tok.Offset, nil
+	return tok, nil
+}
+
+// idPos places a directory row in a query's shuffled order.
+func idPos(seed uint64, id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return shufflePos(seed, h.Sum64())
 }
 
 func (t *Tenant) handleList(c collection) http.HandlerFunc {
@@ -498,17 +529,39 @@ func (t *Tenant) handleList(c collection) http.HandlerFunc {
 				matched = append(matched, row)
 			}
 		}
+		seed := q.seed
+		if q.order == "" && seed == 0 {
+			seed = t.querySeeds.Uint64() | 1
+		}
 		t.mu.Unlock()
+		// Neither List page documents an order. Without $orderby the rows come in a permutation
+		// seeded per query (stable across its pages, different for the next query) and never by
+		// id, so a client cannot come to rely on an order.
+		matched = slices.Clone(matched)
+		id := func(row map[string]any) string { s, _ := row["id"].(string); return s }
 		if q.order != "" {
-			matched = slices.Clone(matched)
-			slices.SortStableFunc(matched, func(a, b map[string]any) int {
+			slices.SortFunc(matched, func(a, b map[string]any) int {
 				x, _ := a[q.order].(string)
 				y, _ := b[q.order].(string)
 				if q.desc {
-					return strings.Compare(y, x)
+					x, y = y, x
 				}
-				return strings.Compare(x, y)
+				return cmp.Or(strings.Compare(x, y), strings.Compare(id(a), id(b)))
 			})
+		} else {
+			type placed struct {
+				pos uint64
+				id  string
+				row map[string]any
+			}
+			ps := make([]placed, len(matched))
+			for i, row := range matched {
+				ps[i] = placed{idPos(seed, id(row)), id(row), row}
+			}
+			slices.SortFunc(ps, func(a, b placed) int { return cmp.Or(cmp.Compare(a.pos, b.pos), strings.Compare(a.id, b.id)) })
+			for i := range ps {
+				matched[i] = ps[i].row
+			}
 		}
 		// Without $top a collection serves its default page; with it, up to $top rows, both
 		// capped by Options.PageSize so tests can force paging.
@@ -528,7 +581,7 @@ func (t *Tenant) handleList(c collection) http.HandlerFunc {
 		}
 		body := map[string]any{"@odata.context": t.base + "/v1.0/$metadata#" + strings.TrimPrefix(c.route, "/v1.0/"), "value": page}
 		if hi < len(matched) {
-			body["@odata.nextLink"] = t.base + c.route + "?" + nextQuery(q.raw, encodeListToken(q.raw, hi))
+			body["@odata.nextLink"] = t.base + c.route + "?" + nextQuery(q.raw, encodeListToken(q.raw, hi, seed))
 		}
 		w.Header().Set("request-id", requestID())
 		writeJSON(w, http.StatusOK, body)

@@ -121,36 +121,87 @@ func TestRegistrationQueryRules(t *testing.T) {
 	tn := start(t, Options{RateLimit: -1, PageSize: 4})
 	loadRegistrationFixture(t, tn)
 	tok := token(t, tn)
+	// readIDs follows a query's next links and returns the ids in the order served.
+	readIDs := func(t *testing.T, first string) []string {
+		t.Helper()
+		var out []string
+		for _, r := range decodeRows(t, readAll(t, tn, first, tok, nil)) {
+			out = append(out, r["id"].(string))
+		}
+		return out
+	}
+	fixtureIDs := func(route string) []string {
+		var f RegistrationFixture
+		raw, err := os.ReadFile("testdata/registration-tenant.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &f); err != nil {
+			t.Fatal(err)
+		}
+		rows := f.Details
+		if route == RouteUsers {
+			rows = f.Users
+		}
+		var out []string
+		for _, r := range rows {
+			out = append(out, r["id"].(string))
+		}
+		return out
+	}
 
-	t.Run("select projects and keeps id", func(t *testing.T) {
-		p := decodePage(t, get(t, tn, regURL(tn, RouteRegistrationDetails, "$select", "isMfaRegistered,methodsRegistered"), tok, nil))
+	t.Run("the report serves every property without options", func(t *testing.T) {
+		p := decodePage(t, get(t, tn, regURL(tn, RouteRegistrationDetails), tok, nil))
 		row := decodeRows(t, p.Value)[0]
-		if len(row) != 3 || row["id"] != "00000000-0000-4000-8000-00000000000a" || row["isMfaRegistered"] != true {
-			t.Errorf("row = %v", row)
+		if len(row) != len(registrationFields) {
+			t.Errorf("row has %d properties, want the %d v1.0 ones: %v", len(row), len(registrationFields), row)
 		}
 		if len(p.Value) != 4 || !strings.HasPrefix(p.NextLink, tn.GraphEndpoint()+RouteRegistrationDetails+"?") {
 			t.Errorf("page of %d, next %q", len(p.Value), p.NextLink)
 		}
 	})
-	t.Run("paging returns every row once", func(t *testing.T) {
-		rows := decodeRows(t, readAll(t, tn, regURL(tn, RouteRegistrationDetails, "$select", "id", "$top", "3"), tok, nil))
-		var ids []string
-		for _, r := range rows {
-			ids = append(ids, r["id"].(string))
-		}
-		if len(ids) != 11 || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != 11 {
-			t.Errorf("ids = %v", ids)
-		}
-	})
+	for _, c := range []struct{ name, first, route string }{
+		{"report", regURL(tn, RouteRegistrationDetails), RouteRegistrationDetails},
+		{"users", regURL(tn, RouteUsers, "$select", "id,accountEnabled", "$top", "3"), RouteUsers},
+	} {
+		t.Run(c.name+": every row once, in no documented order", func(t *testing.T) {
+			want := fixtureIDs(c.route)
+			a, b := readIDs(t, c.first), readIDs(t, c.first)
+			for _, got := range [][]string{a, b} {
+				if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+					t.Fatalf("ids %v, want each of %v once", got, want)
+				}
+				if slices.IsSorted(got) {
+					t.Errorf("rows served by id: %v", got)
+				}
+			}
+			if slices.Equal(a, b) {
+				t.Errorf("two queries served the same order %v: the order is not per query", a)
+			}
+			// One query's pages are stable: its second page, asked for twice, is the same.
+			p := decodePage(t, get(t, tn, c.first, tok, nil))
+			second := func() []string {
+				var out []string
+				for _, r := range decodeRows(t, decodePage(t, get(t, tn, p.NextLink, tok, nil)).Value) {
+					out = append(out, r["id"].(string))
+				}
+				return out
+			}
+			if x, y := second(), second(); !slices.Equal(x, y) || len(x) == 0 {
+				t.Errorf("one next link served %v, then %v", x, y)
+			}
+		})
+	}
 	t.Run("filter and orderby", func(t *testing.T) {
 		rows := decodeRows(t, readAll(t, tn, regURL(tn, RouteRegistrationDetails,
-			"$filter", "isMfaRegistered eq false and userType eq 'member'", "$orderby", "userPrincipalName desc", "$select", "userPrincipalName"), tok, nil))
+			"$filter", "isMfaRegistered eq false", "$orderby", "userPrincipalName desc"), tok, nil))
 		var upns []string
 		for _, r := range rows {
 			upns = append(upns, r["userPrincipalName"].(string))
 		}
-		if !slices.Equal(upns, []string{"mallory@contoso.example", "carol@contoso.example"}) {
-			t.Errorf("upns = %v", upns)
+		want := []string{"mallory@contoso.example", "frank_fabrikam.example#EXT#@contoso.example", "erin_fabrikam.example#EXT#@contoso.example", "carol@contoso.example"}
+		if !slices.Equal(upns, want) {
+			t.Errorf("upns = %v, want %v", upns, want)
 		}
 		rows = decodeRows(t, readAll(t, tn, regURL(tn, RouteRegistrationDetails, "$filter", "methodsRegistered/any(m: m eq 'fido2')"), tok, nil))
 		if len(rows) != 2 {
@@ -167,14 +218,23 @@ func TestRegistrationQueryRules(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct{ name, route, key, value, msg string }{
-		{"unknown property", RouteRegistrationDetails, "$select", "id,defaultMfaMethod", "Could not find a property named 'defaultMfaMethod'"},
-		{"count", RouteRegistrationDetails, "$count", "true", "'count' is not allowed"},
-		{"expand", RouteUsers, "$expand", "manager", "'expand' is not allowed"},
-		{"top zero", RouteRegistrationDetails, "$top", "0", "Invalid page size"},
-		{"users top above 999", RouteUsers, "$top", "1000", "between 1 and 999"},
+		// List userRegistrationDetails documents $filter (and, in beta, $orderBy) only.
+		{"report select", RouteRegistrationDetails, "$select", "id,isMfaRegistered", "'select' is not allowed"},
+		{"report top", RouteRegistrationDetails, "$top", "10", "'top' is not allowed"},
+		{"report count", RouteRegistrationDetails, "$count", "true", "'count' is not allowed"},
+		{"report filter on an undocumented property", RouteRegistrationDetails, "$filter", "userType eq 'member'", "Invalid filter clause"},
+		{"report filter on isAdmin", RouteRegistrationDetails, "$filter", "isAdmin eq true", "Invalid filter clause"},
+		{"report orderby id", RouteRegistrationDetails, "$orderby", "id", "Invalid $orderby"},
+		{"report orderby isAdmin", RouteRegistrationDetails, "$orderby", "isAdmin", "Invalid $orderby"},
 		{"unsupported filter", RouteRegistrationDetails, "$filter", "startswith(userPrincipalName,'a')", "Invalid filter clause"},
-		{"bad orderby", RouteRegistrationDetails, "$orderby", "isAdmin", "Invalid $orderby"},
-		{"foreign skiptoken", RouteUsers, "$skiptoken", encodeListToken(url.Values{"$top": {"2"}}, 2), "Invalid $skiptoken"},
+		// List users documents $skip as unsupported; $expand is not simulated.
+		{"users skip", RouteUsers, "$skip", "3", "'skip' is not allowed"},
+		{"expand", RouteUsers, "$expand", "manager", "'expand' is not allowed"},
+		{"users unknown property", RouteUsers, "$select", "id,defaultMfaMethod", "Could not find a property named 'defaultMfaMethod'"},
+		{"users top above 999", RouteUsers, "$top", "1000", "between 1 and 999"},
+		{"users top zero", RouteUsers, "$top", "0", "Invalid page size"},
+		{"users orderby id", RouteUsers, "$orderby", "id", "Invalid $orderby"},
+		{"foreign skiptoken", RouteUsers, "$skiptoken", encodeListToken(url.Values{"$top": {"2"}}, 2, 7), "Invalid $skiptoken"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := get(t, tn, regURL(tn, tc.route, tc.key, tc.value), tok, nil)

@@ -31,7 +31,9 @@ type Stats struct {
 	Throttled     int // 429 answers from the rate limiter (not from injected 429 faults)
 	TokenRequests int // every POST to the token endpoint
 	TokensIssued  int
-	RowsStored    int
+	RowsStored    int // sign-in rows held now
+	RowsExpired   int // rows forgotten because they left Options.Retention
+	RowsEvicted   int // rows dropped, oldest first, because Options.MaxRows was reached
 	RowsServed    int // rows written in 200 pages (a row served twice counts twice)
 	FaultsApplied int // Graph and token requests answered by an injected fault
 }
@@ -39,16 +41,18 @@ type Stats struct {
 // Count returns how many requests to route got status.
 func (s Stats) Count(route string, status int) int { return s.Requests[RequestKey{route, status}] }
 
-// Stats returns a copy of the counters.
+// Stats returns a copy of the counters, with retention applied at the current time.
 func (t *Tenant) Stats() Stats {
+	now := t.opts.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pruneLocked(now)
 	s := t.stats
 	s.Requests = make(map[RequestKey]int, len(t.stats.Requests))
 	for k, v := range t.stats.Requests {
 		s.Requests[k] = v
 	}
-	s.RowsStored = t.store.len()
+	s.RowsStored, s.RowsExpired, s.RowsEvicted = t.store.len(), t.store.expired, t.store.evicted
 	return s
 }
 

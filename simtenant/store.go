@@ -2,6 +2,7 @@ package simtenant
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -26,6 +29,7 @@ var evolvableIssuerTypes = map[string]bool{"NPSExtension": true, "ADFederationSe
 // storedRow is a row marshalled once when added; serving only copies bytes.
 type storedRow struct {
 	id        string
+	seq       uint64 // unique per stored row, so two copies of one sign-in still have distinct keys
 	created   time.Time
 	visibleAt time.Time
 	events    uint8
@@ -33,51 +37,121 @@ type storedRow struct {
 	masked    []byte // evolvable enum members replaced; nil when identical to full
 }
 
-func (s *storedRow) less(created time.Time, id string) bool {
-	if !s.created.Equal(created) {
-		return s.created.Before(created)
-	}
-	return s.id < id
+// rowKey is a row's position in (createdDateTime, id, seq) order, the order of the store and of
+// the newest-first and ascending cursors.
+type rowKey struct {
+	created time.Time
+	id      string
+	seq     uint64
 }
 
-// store keeps rows sorted by (createdDateTime, id), the order pages and
-// cursors use.
+func (s *storedRow) key() rowKey { return rowKey{s.created, s.id, s.seq} }
+
+func (a rowKey) compare(b rowKey) int {
+	if c := a.created.Compare(b.created); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.id, b.id); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+// store keeps rows sorted by (createdDateTime, id, seq). Old rows leave from the front (prune),
+// so what it holds is bounded by Options.Retention and Options.MaxRows.
 type store struct {
-	rows []*storedRow
-	byID map[string][]*storedRow
+	rows    []*storedRow
+	byID    map[string][]*storedRow
+	nextSeq uint64
+	expired int // rows forgotten because they left the retention period
+	evicted int // rows dropped because MaxRows was reached
 }
 
 func (st *store) len() int { return len(st.rows) }
 
-// search returns the index of the first row whose key is >= (created, id).
-func (st *store) search(created time.Time, id string) int {
-	return sort.Search(len(st.rows), func(i int) bool { return !st.rows[i].less(created, id) })
+// search returns the index of the first row whose key is >= k.
+func (st *store) search(k rowKey) int {
+	return sort.Search(len(st.rows), func(i int) bool { return st.rows[i].key().compare(k) >= 0 })
 }
 
-// put inserts a row. With replace, rows already stored under the same id
-// are removed first, which is how a test simulates Graph rewriting a row
-// after aggregation; without it both copies are served, as Graph
-// occasionally returns one sign-in twice.
+// searchTime returns the index of the first row created at or after at.
+func (st *store) searchTime(at time.Time) int {
+	return sort.Search(len(st.rows), func(i int) bool { return !st.rows[i].created.Before(at) })
+}
+
+// put inserts a row. With replace, rows already stored under the same id are removed first,
+// which is how a test simulates Graph rewriting a row after aggregation; the rewritten row keeps
+// the replaced row's seq, so a query paging over it does not serve it a second time unless its
+// createdDateTime moved. Without replace both copies are served, as Graph occasionally returns
+// one sign-in twice.
 func (st *store) put(r *storedRow, replace bool) {
 	if st.byID == nil {
 		st.byID = map[string][]*storedRow{}
 	}
+	r.seq = 0
 	if replace {
 		for _, old := range st.byID[r.id] {
-			for i := st.search(old.created, old.id); i < len(st.rows) && st.rows[i].id == old.id; i++ {
-				if st.rows[i] == old {
-					st.rows = append(st.rows[:i], st.rows[i+1:]...)
-					break
-				}
+			if r.seq == 0 {
+				r.seq = old.seq
+			}
+			if i := st.search(old.key()); i < len(st.rows) && st.rows[i] == old {
+				st.rows = slices.Delete(st.rows, i, i+1)
 			}
 		}
 		delete(st.byID, r.id)
 	}
+	if r.seq == 0 {
+		st.nextSeq++
+		r.seq = st.nextSeq
+	}
 	st.byID[r.id] = append(st.byID[r.id], r)
-	i := st.search(r.created, r.id)
-	st.rows = append(st.rows, nil)
-	copy(st.rows[i+1:], st.rows[i:])
-	st.rows[i] = r
+	i := st.search(r.key())
+	st.rows = slices.Insert(st.rows, i, r)
+}
+
+// prune forgets rows created before cutoff (a zero cutoff forgets none), then drops the oldest
+// rows beyond maxRows. It reports how many rows the cap dropped.
+func (st *store) prune(cutoff time.Time, maxRows int) (evicted int) {
+	n := 0
+	if !cutoff.IsZero() {
+		n = st.searchTime(cutoff)
+		st.expired += n
+	}
+	if over := len(st.rows) - n - maxRows; over > 0 {
+		n += over
+		evicted = over
+		st.evicted += over
+	}
+	if n == 0 {
+		return 0
+	}
+	for i, r := range st.rows[:n] {
+		copies := st.byID[r.id]
+		if j := slices.Index(copies, r); j >= 0 {
+			copies = slices.Delete(copies, j, j+1)
+		}
+		if len(copies) == 0 {
+			delete(st.byID, r.id)
+		} else {
+			st.byID[r.id] = copies
+		}
+		st.rows[i] = nil // let the row go even while the backing array lives on
+	}
+	st.rows = st.rows[n:]
+	return evicted
+}
+
+// pruneLocked applies Options.Retention and Options.MaxRows at now; t.mu is held.
+func (t *Tenant) pruneLocked(now time.Time) {
+	var cutoff time.Time
+	if t.opts.Retention > 0 {
+		cutoff = now.Add(-t.opts.Retention)
+	}
+	if evicted := t.store.prune(cutoff, t.opts.MaxRows); evicted > 0 && !t.evictWarned {
+		t.evictWarned = true
+		t.log.Warn("simulated tenant holds Options.MaxRows sign-in rows; dropping the oldest (logged once)",
+			"max_rows", t.opts.MaxRows, "dropped", evicted)
+	}
 }
 
 // AddRows stores rows as given; a row whose id is already stored replaces
@@ -104,6 +178,7 @@ func (t *Tenant) AddRows(rows ...Row) {
 	for _, s := range stored {
 		t.store.put(s, true)
 	}
+	t.pruneLocked(t.opts.Now())
 	t.mu.Unlock()
 }
 
@@ -188,6 +263,7 @@ func (t *Tenant) LoadFixture(r io.Reader) error {
 	for _, s := range stored {
 		t.store.put(s, false)
 	}
+	t.pruneLocked(t.opts.Now())
 	t.mu.Unlock()
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -38,7 +39,86 @@ type Options struct {
 	// friends), for tests that need many rows and not their size.
 	NoPadding bool
 	Logger    *slog.Logger
+
+	// Order is the order in which sign-in rows of one query are served when $orderby is not
+	// honoured. The zero value is OrderNewestFirst, the order Microsoft documents for List
+	// signIns.
+	Order Order
+	// OrderBy is what GET auditLogs/signIns does with $orderby, which the List signIns page does
+	// not name among its query options. The zero value is OrderByReject (HTTP 400).
+	OrderBy OrderByMode
+	// IgnoreUpperBound makes sign-in queries ignore every "createdDateTime le" clause of $filter,
+	// as Graph has been reported to ignore filter bounds: a query then returns every visible row
+	// from its lower bound up to now.
+	IgnoreUpperBound bool
+	// Retention makes the tenant forget stored sign-in rows whose createdDateTime is older than
+	// now minus Retention, as Entra forgets rows after its retention period. 0 keeps every row
+	// (tests that read everything back). Truth is not affected: it counts what was generated.
+	Retention time.Duration
+	// MaxRows is the most sign-in rows held at once; beyond it the oldest (by createdDateTime) are
+	// dropped first. 0 means DefaultMaxRows. There is no unlimited setting: a tenant left running
+	// must not grow without bound, whatever else is configured.
+	MaxRows int
 }
+
+// Order is the order of the sign-in rows within one query (Options.Order).
+type Order int
+
+// Orders of Options.Order. Every mode pages by key (the next link carries the last row's
+// position), never by offset, so one query serves a stored row at most once: a row that becomes
+// visible while a query pages is served by it if its position lies after the cursor and missed
+// otherwise (a later query of the same window finds it).
+const (
+	// OrderNewestFirst serves rows by (createdDateTime, id) descending, Graph's documented
+	// default. A late row older than the last row served joins the query; a newer one is missed.
+	OrderNewestFirst Order = iota
+	// OrderAscending serves rows by (createdDateTime, id) ascending. A late row newer than the
+	// last row served joins the query; an older one is missed.
+	OrderAscending
+	// OrderShuffled serves the rows of the query in a random permutation, seeded per query (the
+	// first request draws the seed, its next links carry it): the same query's pages are stable,
+	// two queries (even of the same window) are permuted differently. A late row joins the query
+	// if its place in the permutation lies after the last row served, and is missed otherwise.
+	OrderShuffled
+)
+
+func (o Order) String() string {
+	switch o {
+	case OrderNewestFirst:
+		return "newest_first"
+	case OrderAscending:
+		return "ascending"
+	case OrderShuffled:
+		return "shuffled"
+	}
+	return fmt.Sprintf("Order(%d)", int(o))
+}
+
+// OrderByMode is what the sign-ins endpoint does with $orderby (Options.OrderBy).
+type OrderByMode int
+
+// Modes of Options.OrderBy.
+const (
+	// OrderByReject answers HTTP 400 "Query option 'OrderBy' is not allowed", as the older
+	// reporting API did for sign-ins.
+	OrderByReject OrderByMode = iota
+	// OrderByIgnore accepts "createdDateTime", "createdDateTime asc" and "createdDateTime desc"
+	// and serves Options.Order anyway.
+	OrderByIgnore
+	// OrderByHonour accepts the same clauses and serves rows in the order they ask for.
+	OrderByHonour
+)
+
+// Limits that keep a long-running tenant (--demo) bounded.
+const (
+	// DefaultMaxRows is Options.MaxRows when it is 0.
+	DefaultMaxRows = 500_000
+	// MaxBurst is the largest n Burst accepts.
+	MaxBurst = 1000
+	// maxTokens is the most unexpired access tokens remembered; beyond it the ones closest to
+	// expiry are forgotten (their holders get 401 and fetch another, as after an expiry).
+	maxTokens = 1024
+)
 
 // Defaults used when Options leaves a field empty.
 const (
@@ -69,6 +149,8 @@ type Tenant struct {
 	window      []time.Time          // accepted Graph request times inside RateWindow
 	stats       Stats
 	skew        time.Duration
+	querySeeds  *mrand.Rand // seeds of shuffled queries, derived from Options.Seed
+	evictWarned bool        // MaxRows has dropped rows and said so once
 
 	reg      *registrationData
 	regTruth RegistrationTruth
@@ -110,6 +192,22 @@ func Start(opts Options) (*Tenant, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = DefaultMaxRows
+	}
+	if opts.Retention < 0 {
+		return nil, fmt.Errorf("simtenant: Retention %v is negative", opts.Retention)
+	}
+	switch opts.Order {
+	case OrderNewestFirst, OrderAscending, OrderShuffled:
+	default:
+		return nil, fmt.Errorf("simtenant: unknown Order %d", int(opts.Order))
+	}
+	switch opts.OrderBy {
+	case OrderByReject, OrderByIgnore, OrderByHonour:
+	default:
+		return nil, fmt.Errorf("simtenant: unknown OrderBy mode %d", int(opts.OrderBy))
+	}
 
 	caPEM, serverCert, err := newCertificates()
 	if err != nil {
@@ -139,6 +237,8 @@ func Start(opts Options) (*Tenant, error) {
 		serveErr: make(chan error, 1),
 		tokens:   map[string]time.Time{},
 		stats:    Stats{Requests: map[RequestKey]int{}},
+
+		querySeeds: mrand.New(mrand.NewPCG(uint64(opts.Seed), 0x0bde5)),
 	}
 	t.gen = newGenerator(opts)
 	t.reg, t.regTruth = newRegistrationData(t.gen.users, opts.Seed, opts.Now())
