@@ -110,3 +110,57 @@ func sumFamily(t testing.TB, reg prometheus.Gatherer, name string) float64 {
 	}
 	return total
 }
+
+// TestFixtureExactWhateverGraphDoes runs the fixture timeline (see
+// TestFixtureCountsExactlyOnceThroughFaults, without the faults) against every Graph behaviour
+// the documentation leaves open: rows newest first (the documented default), ascending, shuffled
+// within each query, and the filter's upper bound ignored. The counts must equal the hand-derived
+// expected.prom in every case, the 17 late rows must be found by the reconcile pass, and only an
+// ignored bound may produce rows outside the window.
+func TestFixtureExactWhateverGraphDoes(t *testing.T) {
+	for _, mode := range []struct {
+		name    string
+		opts    simtenant.Options
+		outside bool
+	}{
+		{"newest_first", simtenant.Options{Order: simtenant.OrderNewestFirst}, false},
+		{"ascending", simtenant.Options{Order: simtenant.OrderAscending}, false},
+		{"shuffled", simtenant.Options{Order: simtenant.OrderShuffled}, false},
+		{"newest_first_upper_bound_ignored", simtenant.Options{Order: simtenant.OrderNewestFirst, IgnoreUpperBound: true}, true},
+		{"shuffled_upper_bound_ignored", simtenant.Options{Order: simtenant.OrderShuffled, IgnoreUpperBound: true}, true},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			clk := &testClock{now: fixtureEpoch.Add(36 * time.Minute)}
+			opts := mode.opts
+			opts.PageSize, opts.RateLimit = 25, -1
+			env := newTestEnv(t, opts, fixtureSignIns(), clk.Now, t.TempDir())
+			if err := env.sim.LoadFixture(bytes.NewReader(loadFixture(t))); err != nil {
+				t.Fatal(err)
+			}
+			for _, at := range []time.Duration{36 * time.Minute, 37 * time.Minute, 61 * time.Minute, 90 * time.Minute, 95 * time.Minute} {
+				clk.Set(fixtureEpoch.Add(at))
+				if err := env.poll(t); err != nil {
+					t.Fatalf("poll at epoch+%v: %v", at, err)
+				}
+			}
+			compareWithFixture(t, env.reg, fixtureFamilies...)
+			m := env.manager.metrics
+			if got := testutil.ToFloat64(m.LateRows.WithLabelValues("fixture", sourceSignIns)); got != 17 {
+				t.Errorf("late_rows_total = %v, want 17", got)
+			}
+			after := testutil.ToFloat64(m.RowsOutside.WithLabelValues("fixture", sourceSignIns, "after"))
+			before := testutil.ToFloat64(m.RowsOutside.WithLabelValues("fixture", sourceSignIns, "before"))
+			if mode.outside && after == 0 {
+				t.Error("Graph ignored the upper bound, yet rows_outside_window_total{side=after} = 0")
+			}
+			if !mode.outside && after+before != 0 {
+				t.Errorf("rows outside the window: after %v, before %v; want none from a Graph that honours the filter", after, before)
+			}
+			if before != 0 {
+				t.Errorf("rows_outside_window_total{side=before} = %v: the lower bound is honoured in every mode", before)
+			}
+			fetched := env.sum(t, "entra_ingest_rows_fetched_total")
+			t.Logf("%s: %.2f fetches per row counted (%v fetched, %v outside the window)", mode.name, fetched/186, fetched, after)
+		})
+	}
+}
