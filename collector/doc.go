@@ -28,10 +28,11 @@ func MetricDocs() []MetricDoc {
 		{m.GraphRequests, "counter"}, {m.GraphDuration, "histogram"}, {m.GraphThrottled, "counter"},
 		{m.GraphRetries, "counter"}, {m.MalformedRows, "counter"}, {m.Polls, "counter"},
 		{m.PollErrors, "counter"}, {m.LastSuccess, "gauge"}, {m.Lag, "gauge"}, {m.RowsFetched, "counter"},
-		{m.RowsDeduplicated, "counter"}, {m.RowsTooOld, "counter"}, {m.DedupIDs, "gauge"},
+		{m.RowsDeduplicated, "counter"}, {m.RowsOutside, "counter"}, {m.DedupIDs, "gauge"},
 		{m.AccessProblem, "gauge"}, {m.SettleDelay, "gauge"}, {m.PollInterval, "gauge"},
 		{m.LateRows, "counter"}, {m.Lateness, "histogram"}, {m.Backlog, "gauge"}, {m.StateCommits, "counter"},
-		{m.StateBytes, "gauge"}, {m.StateLastCommit, "gauge"}, {m.StateRestore, "counter"}, {m.ClockSteps, "counter"}, {&usersCollector{}, "gauge"},
+		{m.StateBytes, "gauge"}, {m.StateLastCommit, "gauge"}, {m.StateRestore, "counter"}, {m.ClockSteps, "counter"},
+		{m.CursorsClamped, "counter"}, {m.RangesSkipped, "counter"}, {m.SkippedSeconds, "counter"}, {&usersCollector{}, "gauge"},
 	}
 	var out []MetricDoc
 	for _, tc := range typed {

@@ -230,11 +230,11 @@ func (e *testEnv) sum(t testing.TB, name string) float64 {
 //
 // Timeline (fixture rows span epoch .. epoch+31m; 17 of them become visible 40 minutes late):
 //
-//	epoch+36m  poll 1: fresh read [epoch-4m, epoch+31m) fails on its 4th page (invalid JSON);
-//	           the 3 good pages stay counted
+//	epoch+36m  poll 1: fresh read [epoch-4m, epoch+31m] fails on its 4th page (invalid JSON);
+//	           the 3 good pages (newest rows first, Graph's default order) stay counted
 //	epoch+37m  poll 2: fresh read again, through two 429s: all rows visible so far counted once
-//	epoch+61m  poll 3: the reconcile pass reads [epoch-4m, epoch+11m): late rows of that range
-//	epoch+90m  poll 4: the reconcile pass reads [epoch+11m, epoch+40m): the other late rows
+//	epoch+61m  poll 3: the reconcile pass reads [epoch-4m, epoch+11m]: late rows of that range
+//	epoch+90m  poll 4: the reconcile pass reads [epoch+11m, epoch+40m]: the other late rows
 //	epoch+95m  poll 5: nothing new
 //
 // The reconcile horizon here is settle (5m) + reconcile delay (45m): rows up to 50 minutes late
@@ -264,9 +264,11 @@ func TestFixtureCountsExactlyOnceThroughFaults(t *testing.T) {
 		t.Fatalf("poll 1: want a MalformedPageError, got %v", err)
 	}
 	env.hook.onRequest = nil
-	// The 3 good pages hold 75 rows, among them fx-0040 twice (Graph returned it twice).
-	if got := env.sum(t, "entra_signins_total"); got != 74 {
-		t.Errorf("after the malformed page: %v sign-ins counted, want 74 (75 rows of the 3 good pages, one of them a duplicate)", got)
+	// Graph's default order is newest first: the 3 good pages hold the 75 newest visible rows
+	// (createdDateTime epoch+30m50s down to epoch+17m10s, late rows not visible yet), all distinct:
+	// fx-0040's two copies (epoch+6m40s and 6m41s) are on later pages.
+	if got := env.sum(t, "entra_signins_total"); got != 75 {
+		t.Errorf("after the malformed page: %v sign-ins counted, want 75 (the 75 distinct rows of the 3 good pages)", got)
 	}
 	if got := testutil.ToFloat64(m.PollErrors.WithLabelValues("fixture", sourceSignIns, "malformed_page")); got != 1 {
 		t.Errorf("poll_errors_total{reason=malformed_page} = %v, want 1", got)

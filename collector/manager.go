@@ -83,6 +83,11 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 		guardClock: guardClock,
 		appPacer:   graph.NewPacer(appRequestsPerWindow, graphBudgetWindow+budgetMargin),
 	}
+	if wide, err := m.store.checkDir(); err != nil {
+		m.logger.Error("storage directory unusable", "path", opts.StoragePath, "err", err)
+	} else if wide != 0 {
+		m.logger.Warn("storage directory is readable or writable by other users; chmod 700 it", "path", opts.StoragePath, "mode_bits_for_others", fmt.Sprintf("%#o", wide))
+	}
 	m.regGauges = NewRegistrationMetrics(reg)
 	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m})
 	return m

@@ -23,7 +23,7 @@ type Metrics struct {
 	Lag              *prometheus.GaugeVec
 	RowsFetched      *prometheus.CounterVec
 	RowsDeduplicated *prometheus.CounterVec
-	RowsTooOld       *prometheus.CounterVec
+	RowsOutside      *prometheus.CounterVec
 	DedupIDs         *prometheus.GaugeVec
 	AccessProblem    *prometheus.GaugeVec
 	SettleDelay      *prometheus.GaugeVec
@@ -36,6 +36,9 @@ type Metrics struct {
 	StateLastCommit  *prometheus.GaugeVec
 	StateRestore     *prometheus.CounterVec
 	ClockSteps       *prometheus.CounterVec
+	CursorsClamped   *prometheus.CounterVec
+	RangesSkipped    *prometheus.CounterVec
+	SkippedSeconds   *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -80,16 +83,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		RowsFetched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_fetched_total",
-			Help: "Rows received from Graph, including rows re-read and deduplicated, by pass (fresh: first read after the settle delay; reconcile: second read, or first read of a backlog).",
+			Help: "Rows received from Graph, including rows re-read, deduplicated or outside the window, by pass (fresh: first read after the settle delay; reconcile: second read; backlog: single read of a range skipped after downtime or at first start).",
 		}, []string{"tenant", "source", "pass"}),
 		RowsDeduplicated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_deduplicated_total",
 			Help: "Rows received again (the reconcile read, pages fetched again after an error, rows Graph returned twice) and not counted a second time.",
 		}, []string{"tenant", "source"}),
-		RowsTooOld: prometheus.NewCounterVec(prometheus.CounterOpts{
+		RowsOutside: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "rows_outside_window_total",
-			Help: "Rows returned by Graph outside the requested time window (clock skew or a Graph filter fault); not counted.",
-		}, []string{"tenant", "source"}),
+			Help: "Rows Graph returned outside the time window they were asked for, by side (before, after); not counted by that read. A steady rate on side=\"after\" means Graph ignores the filter's upper bound and every read costs all rows up to now.",
+		}, []string{"tenant", "source", "side"}),
 		DedupIDs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "dedup_ids",
 			Help: "Row ids remembered for deduplication (rows that the reconcile pass may still return).",
@@ -117,7 +120,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		Backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "backlog_seconds",
-			Help: "How far the reconcile cursor is behind its target (now minus settle delay, reconcile delay and reconcile interval): time still to be read after downtime or a first start; 0 in steady state.",
+			Help: "Sign-in time still to be read beyond the normal slack: the gaps left by downtime or a first start, plus how far the reconcile cursor is behind now minus the settle delay, reconcile delay and reconcile interval; 0 in steady state.",
 		}, []string{"tenant", "source"}),
 		StateCommits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "state", Name: "commits_total",
@@ -139,11 +142,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Subsystem: "ingest", Name: "clock_steps_total",
 			Help: "Fresh reads held back because the wall clock had moved further than the monotonic clock since the last read (a forward clock step).",
 		}, []string{"tenant"}),
+		CursorsClamped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "cursors_clamped_total",
+			Help: "Times the cursors were found in the future (a clock that was ahead, a restored state file) and ingestion restarted from the look-back.",
+		}, []string{"tenant", "source"}),
+		RangesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "ranges_skipped_total",
+			Help: "Time ranges skipped because Graph kept returning a malformed page for them, even narrowed to the smallest read.",
+		}, []string{"tenant", "source"}),
+		SkippedSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "ingest", Name: "skipped_seconds_total",
+			Help: "Seconds of sign-in time skipped with those ranges; rows in them that were not counted yet are lost.",
+		}, []string{"tenant", "source"}),
 	}
-	reg.MustRegister(m.ClockSteps, m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits,
+	reg.MustRegister(m.ClockSteps, m.CursorsClamped, m.RangesSkipped, m.SkippedSeconds, m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits,
 		m.StateBytes, m.StateLastCommit, m.StateRestore, m.GraphRequests, m.GraphDuration,
 		m.GraphThrottled, m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag,
-		m.RowsFetched, m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.AccessProblem)
+		m.RowsFetched, m.RowsDeduplicated, m.RowsOutside, m.DedupIDs, m.AccessProblem)
 	return m
 }
 
@@ -157,8 +172,9 @@ func (m *Metrics) deleteTenant(tenant string) {
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
 		m.GraphRequests, m.GraphDuration, m.GraphThrottled,
 		m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag, m.RowsFetched,
-		m.RowsDeduplicated, m.RowsTooOld, m.DedupIDs, m.AccessProblem, m.SettleDelay, m.PollInterval,
+		m.RowsDeduplicated, m.RowsOutside, m.DedupIDs, m.AccessProblem, m.SettleDelay, m.PollInterval,
 		m.LateRows, m.Lateness, m.Backlog, m.StateCommits, m.StateBytes, m.StateLastCommit, m.StateRestore, m.ClockSteps,
+		m.CursorsClamped, m.RangesSkipped, m.SkippedSeconds,
 	} {
 		v.DeletePartialMatch(l)
 	}

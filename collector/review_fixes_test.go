@@ -73,11 +73,18 @@ func TestOutOfWindowRowDoesNotMoveTheReconcileCursor(t *testing.T) {
 	if err := s.poll(context.Background(), client, time.Now()); err != nil { // time box used up at once
 		t.Fatal(err)
 	}
-	if want := time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC); !s.reconcile.Equal(want) {
-		t.Errorf("reconcile cursor at %s, want %s (the newest row inside the window)", s.reconcile, want)
+	// Start 12:00, look-back 3 h, settle 5 m, reconcile delay 15 m: the fresh read jumps to 11:40 and
+	// the range [09:00, 11:40) is a gap. Its first backlog slice [09:00, 10:00] was cut short after
+	// its first page, so the gap must still start at 09:00, whatever rows that page held.
+	wantGap := interval{From: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 5, 4, 11, 40, 0, 0, time.UTC)}
+	if len(s.cur.Gaps) != 1 || s.cur.Gaps[0] != wantGap {
+		t.Errorf("gaps = %v, want [%v]: a read cut short must not move any cursor", s.cur.Gaps, wantGap)
 	}
-	if got := testutil.ToFloat64(m.RowsTooOld.WithLabelValues("stub", sourceSignIns)); got != 1 {
-		t.Errorf("rows_outside_window_total = %v, want 1", got)
+	if _, ok := s.seen["old-1"]; !ok {
+		t.Error("the row read inside the window is not remembered: reading the slice again would count it twice")
+	}
+	if got := testutil.ToFloat64(m.RowsOutside.WithLabelValues("stub", sourceSignIns, "after")); got != 1 {
+		t.Errorf("rows_outside_window_total{side=after} = %v, want 1", got)
 	}
 }
 
@@ -151,8 +158,8 @@ func TestClockStepDoesNotRunAheadOfRealTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	limit := time.Now().Add(-5*time.Minute + time.Minute + time.Second) // settle 5m, one poll interval of slack
-	if src.fresh.After(limit) {
-		t.Errorf("fresh cursor at %s after a 2 h clock step, beyond real time minus the settle delay (%s)", src.fresh, limit)
+	if src.cur.Fresh.After(limit) {
+		t.Errorf("fresh cursor at %s after a 2 h clock step, beyond real time minus the settle delay (%s)", src.cur.Fresh, limit)
 	}
 	if got := testutil.ToFloat64(env.manager.metrics.ClockSteps.WithLabelValues("fixture")); got != 1 {
 		t.Errorf("clock_steps_total = %v, want 1", got)

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,26 +21,37 @@ const sourceSignIns = "signIns"
 
 // Pass labels: which read found a row.
 const (
-	passFresh     = "fresh"
-	passReconcile = "reconcile"
+	passFresh     = "fresh"     // first read, once rows settled
+	passReconcile = "reconcile" // second read, reconcile_delay later: counts late rows
+	passBacklog   = "backlog"   // single read of a gap skipped by a jump (first start, downtime)
 )
 
+// Consecutive failures on a malformed page, with the read already narrowed to the smallest span,
+// after which the range is skipped (counted and logged) rather than re-read forever.
+const poisonAttempts = 3
+
+// clockStepTolerance is how far the wall clock may run ahead of the monotonic clock between two
+// reads before the clock guard holds the fresh read back.
+const clockStepTolerance = time.Minute
+
 // signInSource ingests one tenant's sign-in log, counting every settled row exactly once at a
-// cost of at most two reads of each row.
+// cost of about two reads of each row, whatever order Graph returns rows in.
 //
-// Two cursors walk the log:
-//   - the fresh cursor reads [fresh, now-settle_delay) at every poll: each row once, as soon as
+// Three passes read the log (cursor.go plans them, as pure functions):
+//   - the fresh pass reads [fresh, now-settle_delay] at every poll: each row once, as soon as
 //     it has settled;
-//   - the reconcile cursor reads [reconcile, now-settle_delay-reconcile_delay) whenever it is at
-//     least reconcile_interval behind that target: each row a second time, counting the rows that
-//     became visible after the fresh read passed them (late rows).
+//   - the reconcile pass reads [reconcile, now-settle_delay-reconcile_delay] whenever at least
+//     reconcile_interval is due: each row a second time, counting the rows that became visible
+//     after the fresh read passed them (late rows);
+//   - the backlog pass reads the gaps the fresh cursor jumped over (first start, downtime) once,
+//     oldest first, in slices small enough to finish inside a poll's time box.
 //
-// Every counted id is remembered until the reconcile cursor has passed it, so a row read twice is
-// counted once. When the fresh cursor is far behind (first start, downtime), it jumps forward so
-// the freshest window is served at once, and the skipped range becomes a gap that the reconcile
-// cursor reads (a single read: those rows are older than settle+reconcile delay, so they are
-// complete). Cursors, ids, gaps and counters are committed together (state.go); a crash loses
-// only uncommitted work, which was never exposed and is read again.
+// A cursor moves only when a read of its whole window has completed: rows come in no documented
+// order, so a partial read proves nothing about any time. Progress inside a window is kept as
+// remembered ids, committed with the counts after every page, so a read cut short (time box,
+// error, crash) is simply read again and counts nothing twice. Ids are forgotten once no read can
+// return them any more. Cursors, gaps, ids and counters are committed together (state.go); a
+// crash loses only uncommitted work, which was never exposed and is read again.
 type signInSource struct {
 	tenant   string
 	tenantID string
@@ -51,13 +63,19 @@ type signInSource struct {
 	logger   *slog.Logger
 	now      func() time.Time
 
-	mu        sync.Mutex // one poll at a time; guards everything below
-	settings  config.SignIns
-	fresh     time.Time
-	reconcile time.Time
-	gaps      []interval
-	seen      map[string]int64
-	health    pollHealth
+	mu       sync.Mutex // one poll at a time; guards everything below
+	settings config.SignIns
+	cur      cursors
+	seen     map[string]int64 // row id -> createdDateTime (Unix ns) of rows a later read may return
+	health   pollHealth
+
+	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
+	reconcileSpan, backlogSpan time.Duration
+	// poison counts consecutive malformed-page failures of the same smallest window, per pass.
+	poison map[string]poisonStreak
+	// boundIgnored is set once Graph returned rows after a read's upper bound: slices then no
+	// longer shrink, since every read costs everything up to now anyway.
+	boundIgnored bool
 
 	// guardClock (production, where now is the wall clock) limits how far the fresh cursor may
 	// move between two reads to the time that really passed, measured on the monotonic clock.
@@ -74,13 +92,20 @@ type signInSource struct {
 	onCount func(r *graph.SignIn, pass string)
 }
 
+type poisonStreak struct {
+	from  time.Time
+	count int
+}
+
 func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *tenantState, store stateStore, users *userTracker, logger *slog.Logger, now func() time.Time) *signInSource {
 	s := &signInSource{
 		tenant: tenant, metrics: m, users: users, store: store, logger: logger, now: now,
 		unknown: newUnknownLog(logger, 1000), settings: settings, seen: map[string]int64{},
+		reconcileSpan: initialSpan, backlogSpan: initialSpan, poison: map[string]poisonStreak{},
 	}
 	if st != nil {
-		s.fresh, s.reconcile, s.gaps, s.seen = st.Fresh, st.Reconcile, st.Gaps, st.Seen
+		s.cur = cursors{Fresh: st.Fresh, Reconcile: st.Reconcile, Gaps: st.Gaps, Forgotten: st.Forgotten}
+		s.seen = st.Seen
 		s.counts = newTenantCounts(st.Counters)
 	} else {
 		s.counts = newTenantCounts(nil)
@@ -109,10 +134,20 @@ func (s *signInSource) exportSettings() {
 	s.metrics.PollInterval.WithLabelValues(s.tenant, sourceSignIns).Set(time.Duration(s.settings.PollInterval).Seconds())
 }
 
+func (s *signInSource) timing() timing {
+	return timing{
+		settle:            time.Duration(s.settings.SettleDelay),
+		reconcileDelay:    time.Duration(s.settings.ReconcileDelay),
+		reconcileInterval: time.Duration(s.settings.ReconcileInterval),
+		pollInterval:      time.Duration(s.settings.PollInterval),
+		lookback:          time.Duration(s.settings.Lookback),
+	}
+}
+
 func (s *signInSource) ready() bool { return s.ok.Load() }
 
-// poll runs the fresh read and, when due, a reconcile read that stops at deadline (zero: no
-// limit) so the next fresh read is not delayed by a long backlog.
+// poll runs the fresh read and then, within the time box that ends at deadline (zero: no
+// limit), the reconcile and backlog reads, so a long backlog never delays the next fresh read.
 func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,6 +156,7 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 	// Forget users outside every window whatever the poll's outcome, so a source failing for
 	// days does not keep every user it ever saw.
 	defer s.users.prune(s.now())
+	defer s.exportBacklog()
 	if err := s.readFresh(ctx, client); err != nil {
 		if cerr := s.commit(); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -128,7 +164,7 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 		s.health.failed(err)
 		return err
 	}
-	err := s.readReconcile(ctx, client, deadline)
+	err := s.readBehind(ctx, client, deadline)
 	if cerr := s.commit(); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
@@ -155,148 +191,173 @@ func (s *signInSource) eventTypes() []string {
 	return out
 }
 
-// readFresh reads [fresh, now-settle) whole.
+// readFresh reads [fresh, now-settle] whole; the fresh cursor moves only when the read completed.
 func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) error {
 	now := s.now()
-	settle := time.Duration(s.settings.SettleDelay)
-	delay := time.Duration(s.settings.ReconcileDelay)
-	to := now.Add(-settle).Truncate(time.Second)
-	if s.fresh.IsZero() {
-		start := now.Add(-time.Duration(s.settings.Lookback)).Truncate(time.Second)
-		s.fresh, s.reconcile = start, start
-	}
+	t := s.timing()
+	var guardTo time.Time
 	if s.guardClock && !s.lastRead.IsZero() {
 		elapsed := time.Since(s.lastRead) // monotonic: unaffected by steps of the wall clock
-		if limit := s.fresh.Add(elapsed + time.Duration(s.settings.PollInterval)).Truncate(time.Second); to.After(limit.Add(time.Minute)) {
-			s.metrics.ClockSteps.WithLabelValues(s.tenant).Inc()
-			s.unknown.once("clock_step", "", "wall clock ahead of the time that passed since the last read; reading only up to the time that passed",
-				"tenant", s.tenant, "wanted_to", to, "reading_to", limit)
-			to = limit
+		limit := s.cur.Fresh.Add(elapsed + t.pollInterval).Truncate(time.Second)
+		if now.Add(-t.settle).After(limit.Add(clockStepTolerance)) {
+			guardTo = limit
 		}
 	}
-	// Far behind: jump so the freshest rows are read now; the reconcile cursor reads the gap.
-	if jumpTo := to.Add(-delay); jumpTo.Sub(s.fresh) > time.Duration(s.settings.PollInterval) {
-		// During an outage every failed poll jumps again: extend the last gap rather than
-		// piling up adjacent ones (and log lines).
-		if n := len(s.gaps); n > 0 && s.gaps[n-1].To.Equal(s.fresh) {
-			s.gaps[n-1].To = jumpTo
-		} else {
-			s.gaps = append(s.gaps, interval{From: s.fresh, To: jumpTo})
-			s.logger.Info("sign-in log behind: reading the freshest rows first, the gap by the reconcile pass",
-				"tenant", s.tenant, "gap_from", s.fresh, "gap_to", jumpTo)
-		}
-		s.fresh = jumpTo
+	p := planFresh(s.cur, now, t, guardTo)
+	if p.clamped {
+		s.metrics.CursorsClamped.WithLabelValues(s.tenant, sourceSignIns).Inc()
+		s.logger.Warn("sign-in cursors lay in the future (a clock that was ahead, a restored state file); reading again from the look-back, remembered ids prevent double counting",
+			"tenant", s.tenant, "fresh_cursor", s.cur.Fresh, "reconcile_cursor", s.cur.Reconcile, "restart_from", p.next.Fresh, "now", now)
 	}
+	if p.stepped {
+		s.metrics.ClockSteps.WithLabelValues(s.tenant).Inc()
+		s.unknown.once("clock_step", "", "wall clock ahead of the time that passed since the last read; reading only up to the time that passed",
+			"tenant", s.tenant, "wanted_to", p.heldTo, "reading_to", guardTo)
+	}
+	if p.gap != nil && (len(s.cur.Gaps) == 0 || !s.cur.Gaps[len(s.cur.Gaps)-1].To.Equal(p.gap.From)) {
+		// An outage extends the last gap at every failed poll: one line per new gap.
+		s.logger.Info("sign-in log behind: reading the freshest rows first, the gap by the backlog pass",
+			"tenant", s.tenant, "gap_from", p.gap.From, "gap_to", p.gap.To)
+	}
+	s.cur = p.next
 	defer func() {
-		s.metrics.Lag.WithLabelValues(s.tenant, sourceSignIns).Set(s.now().Sub(s.fresh).Seconds())
+		s.metrics.Lag.WithLabelValues(s.tenant, sourceSignIns).Set(s.now().Sub(s.cur.Fresh).Seconds())
 	}()
-	if !to.After(s.fresh) {
+	if !p.ok {
 		return nil
 	}
-	from := s.fresh
-	err := client.SignIns(ctx, graph.SignInQuery{From: from, To: to, EventTypes: s.eventTypes()}, func(page []graph.SignIn) error {
-		for i := range page {
-			s.ingest(&page[i], from, to, passFresh)
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := s.read(ctx, client, p.read, passFresh, time.Time{}); err != nil {
 		return err
 	}
-	s.fresh = to
+	s.cur.Fresh = p.read.To
 	s.lastRead = time.Now()
 	return nil
 }
 
-// readReconcile reads [reconcile, target) when the cursor is at least reconcile_interval behind,
-// page by page, committing after each page and stopping after the page during which deadline
-// passed.
-func (s *signInSource) readReconcile(ctx context.Context, client *graph.Client, deadline time.Time) error {
-	now := s.now()
-	target := now.Add(-time.Duration(s.settings.SettleDelay) - time.Duration(s.settings.ReconcileDelay)).Truncate(time.Second)
-	if target.After(s.fresh) {
-		target = s.fresh // never pass rows the fresh read has not read yet (gaps lie before it)
-	}
-	defer s.exportBacklog()
-	if target.Sub(s.reconcile) < time.Duration(s.settings.ReconcileInterval) {
-		return nil
-	}
-	from := s.reconcile
-	err := client.SignIns(ctx, graph.SignInQuery{From: from, To: target, EventTypes: s.eventTypes()}, func(page []graph.SignIn) error {
-		for i := range page {
-			s.ingest(&page[i], from, target, passReconcile)
+// readBehind runs the reconcile pass, then the backlog pass, slice after slice until nothing is
+// due or the time box ends. A slice cut short by the time box is read again (smaller) next poll.
+func (s *signInSource) readBehind(ctx context.Context, client *graph.Client, deadline time.Time) error {
+	t := s.timing()
+	for {
+		c, w, ok := planReconcile(s.cur, s.now(), t, s.reconcileSpan)
+		s.cur = c
+		if !ok {
+			break
 		}
-		// Rows come in createdDateTime order: everything before the newest row of the page is
-		// final. Rows sharing that instant may continue on the next page, so the cursor stops at
-		// it (and the ids at or after it stay remembered). Only rows inside the window count: a
-		// row Graph returned outside it (clock or filter fault) must not carry the cursor past
-		// rows not read yet.
-		var newest time.Time
-		for i := range page {
-			if c := page[i].CreatedDateTime; !c.Before(from.Truncate(time.Second)) && c.Before(target) && c.After(newest) {
-				newest = c
+		complete, err := s.readSlice(ctx, client, w, passReconcile, &s.reconcileSpan, deadline)
+		if err != nil || !complete {
+			return err
+		}
+		s.cur = reconciled(s.cur, w)
+		if err := s.settle(); err != nil {
+			return err
+		}
+		if expired(deadline) {
+			return nil
+		}
+	}
+	for {
+		w, ok := planGap(s.cur, s.now(), t, s.backlogSpan)
+		if !ok {
+			return nil
+		}
+		complete, err := s.readSlice(ctx, client, w, passBacklog, &s.backlogSpan, deadline)
+		if err != nil || !complete {
+			return err
+		}
+		s.cur = gapRead(s.cur, w)
+		if err := s.settle(); err != nil {
+			return err
+		}
+		if expired(deadline) {
+			return nil
+		}
+	}
+}
+
+func expired(deadline time.Time) bool { return !deadline.IsZero() && !time.Now().Before(deadline) }
+
+// settle forgets the ids no read can return any more and commits the moved cursor.
+func (s *signInSource) settle() error {
+	for id, created := range s.seen {
+		c := time.Unix(0, created)
+		if forgettable(s.cur, c) {
+			delete(s.seen, id)
+			if c.After(s.cur.Forgotten) {
+				s.cur.Forgotten = c
 			}
 		}
-		if newest.After(s.reconcile) {
-			s.advanceReconcile(newest)
+	}
+	return s.commit()
+}
+
+// readSlice reads one reconcile or backlog window, committing after every page, adapts the pass's
+// span, and skips a window that keeps failing on a malformed page once it cannot be narrowed.
+func (s *signInSource) readSlice(ctx context.Context, client *graph.Client, w window, pass string, span *time.Duration, deadline time.Time) (bool, error) {
+	started := time.Now()
+	complete, err := s.read(ctx, client, w, pass, deadline)
+	var mp *graph.MalformedPageError
+	poisoned := errors.As(err, &mp)
+	quick := complete && (deadline.IsZero() || time.Since(started) < deadline.Sub(started)/3)
+	if s.boundIgnored {
+		*span = maxSpan
+	} else {
+		*span = nextSpan(*span, complete, poisoned, quick)
+	}
+	if !poisoned {
+		delete(s.poison, pass)
+		return complete, err
+	}
+	if w.To.Sub(w.From) > minSpan {
+		return false, err // narrowed next time
+	}
+	streak := s.poison[pass]
+	if !streak.from.Equal(w.From) {
+		streak = poisonStreak{from: w.From}
+	}
+	streak.count++
+	s.poison[pass] = streak
+	if streak.count < poisonAttempts {
+		return false, err
+	}
+	delete(s.poison, pass)
+	s.metrics.RangesSkipped.WithLabelValues(s.tenant, sourceSignIns).Inc()
+	s.metrics.SkippedSeconds.WithLabelValues(s.tenant, sourceSignIns).Add(w.To.Sub(w.From).Seconds() + 1)
+	s.logger.Error("skipping a sign-in time range whose page Graph keeps returning malformed; rows in it that were not counted yet are lost",
+		"tenant", s.tenant, "pass", pass, "from", w.From, "to", w.To, "attempts", streak.count, "err", err)
+	return true, nil
+}
+
+// read reads window w for pass, counting every row inside it. The reconcile and backlog passes
+// commit after every page and stop at the page during which deadline passed; the result says
+// whether every page was read.
+func (s *signInSource) read(ctx context.Context, client *graph.Client, w window, pass string, deadline time.Time) (bool, error) {
+	err := client.SignIns(ctx, graph.SignInQuery{From: w.From, To: w.To, EventTypes: s.eventTypes()}, func(page []graph.SignIn) error {
+		for i := range page {
+			s.ingest(&page[i], w, pass)
+		}
+		if pass == passFresh {
+			return nil // committed once the whole window is read (or on failure)
 		}
 		if err := s.commit(); err != nil {
 			return err // stop reading: nothing more can be made durable now
 		}
 		// The time box is real time: it shares out the request budget, which is real time too.
-		if !deadline.IsZero() && !time.Now().Before(deadline) {
+		if expired(deadline) {
 			return graph.ErrStopPaging
 		}
 		return nil
 	})
 	if errors.Is(err, graph.ErrStopPaging) {
-		return nil
+		return false, nil
 	}
-	if err != nil {
-		return err
-	}
-	s.advanceReconcile(target)
-	return nil
+	return err == nil, err
 }
 
-// advanceReconcile moves the reconcile cursor and forgets what it can no longer return: ids of
-// rows created before the cursor's second (the next read starts at the cursor truncated to the
-// second, as the Graph filter has second precision) and gaps fully behind it.
-func (s *signInSource) advanceReconcile(to time.Time) {
-	if !to.After(s.reconcile) {
-		return
-	}
-	s.reconcile = to
-	horizon := to.Truncate(time.Second).Add(-time.Second).UnixNano()
-	for id, created := range s.seen {
-		if created < horizon {
-			delete(s.seen, id)
-		}
-	}
-	gaps := s.gaps[:0]
-	for _, g := range s.gaps {
-		if g.To.After(to) {
-			gaps = append(gaps, g)
-		}
-	}
-	s.gaps = gaps
-}
-
-func (s *signInSource) inGap(t time.Time) bool {
-	for _, g := range s.gaps {
-		if !t.Before(g.From) && t.Before(g.To) {
-			return true
-		}
-	}
-	return false
-}
-
-// exportBacklog publishes how far the reconcile cursor is behind beyond its normal slack of one
-// reconcile interval: 0 in steady state, the age of the unread range after downtime.
+// exportBacklog publishes how much time is still to be read beyond the normal slack of one
+// reconcile interval: 0 in steady state, the unread time after downtime or a first start.
 func (s *signInSource) exportBacklog() {
-	now := s.now()
-	target := now.Add(-time.Duration(s.settings.SettleDelay) - time.Duration(s.settings.ReconcileDelay) - time.Duration(s.settings.ReconcileInterval))
-	s.metrics.Backlog.WithLabelValues(s.tenant, sourceSignIns).Set(max(0, target.Sub(s.reconcile).Seconds()))
+	s.metrics.Backlog.WithLabelValues(s.tenant, sourceSignIns).Set(backlog(s.cur, s.now(), s.timing()).Seconds())
 	s.metrics.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
 }
 
@@ -311,8 +372,8 @@ func (s *signInSource) commit() error {
 	written := s.counts.snapshot()
 	now := s.now()
 	st := &tenantState{
-		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.fresh, Reconcile: s.reconcile,
-		Gaps: s.gaps, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
+		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
+		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
 	}
 	n, err := s.store.save(st)
 	if err != nil {
@@ -328,7 +389,7 @@ func (s *signInSource) commit() error {
 	return nil
 }
 
-func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time, pass string) {
+func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	m := s.metrics
 	m.RowsFetched.WithLabelValues(s.tenant, sourceSignIns, pass).Inc()
 	if r.ID == "" {
@@ -336,8 +397,19 @@ func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time, pass string) 
 		s.unknown.once("row_without_id", "", "sign-in row without id skipped", "tenant", s.tenant, "created", r.CreatedDateTime)
 		return
 	}
-	if r.CreatedDateTime.Before(from.Truncate(time.Second)) || !r.CreatedDateTime.Before(to) {
-		m.RowsTooOld.WithLabelValues(s.tenant, sourceSignIns).Inc()
+	// A row outside the window asked for (Graph ignored a bound, or its clock disagrees) is
+	// neither counted nor remembered: the read whose window holds it counts it.
+	if !w.holds(r.CreatedDateTime) {
+		side := "before"
+		if w.after(r.CreatedDateTime) {
+			side = "after"
+			if !s.boundIgnored {
+				s.boundIgnored = true
+				s.logger.Warn("Graph returned sign-ins after the upper bound of the time filter; they are not counted by this read, and each read now costs every row up to now",
+					"tenant", s.tenant, "window_to", w.To, "row_created", r.CreatedDateTime)
+			}
+		}
+		m.RowsOutside.WithLabelValues(s.tenant, sourceSignIns, side).Inc()
 		return
 	}
 	if _, dup := s.seen[r.ID]; dup {
@@ -345,7 +417,7 @@ func (s *signInSource) ingest(r *graph.SignIn, from, to time.Time, pass string) 
 		return
 	}
 	s.seen[r.ID] = r.CreatedDateTime.UnixNano()
-	if pass == passReconcile && !s.inGap(r.CreatedDateTime) {
+	if pass == passReconcile && !s.cur.inGap(r.CreatedDateTime) {
 		m.LateRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
 	}
@@ -442,25 +514,39 @@ func errorReason(err error) string {
 }
 
 // unknownLog logs each distinct message key once, remembering at most max of them so a flood of
-// distinct strings cannot grow memory without bound.
+// distinct strings cannot grow memory without bound. Keys are a hash of the value, not the value:
+// a hostile 50 MB string must not stay in memory for the life of the process, and string
+// arguments are cut to maxLoggedValue bytes for the same reason.
 type unknownLog struct {
 	mu     sync.Mutex
 	logger *slog.Logger
-	seen   map[string]struct{}
+	seen   map[unknownKey]struct{}
 	max    int
 }
 
+type unknownKey struct {
+	field string
+	value [sha256.Size]byte
+}
+
+const maxLoggedValue = 200
+
 func newUnknownLog(logger *slog.Logger, max int) *unknownLog {
-	return &unknownLog{logger: logger, seen: map[string]struct{}{}, max: max}
+	return &unknownLog{logger: logger, seen: map[unknownKey]struct{}{}, max: max}
 }
 
 func (u *unknownLog) once(field, value, msg string, args ...any) {
+	k := unknownKey{field: truncate(field, maxLoggedValue), value: sha256.Sum256([]byte(value))}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	k := field + "\x00" + value
 	if _, ok := u.seen[k]; ok || len(u.seen) >= u.max {
 		return
 	}
 	u.seen[k] = struct{}{}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = truncate(s, maxLoggedValue)
+		}
+	}
 	u.logger.Warn(msg, args...)
 }

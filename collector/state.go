@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -23,9 +25,10 @@ type tenantState struct {
 	Tenant    string             `json:"tenant"`
 	TenantID  string             `json:"tenant_id"` // a name reused for another tenant must not inherit its cursors
 	Fresh     time.Time          `json:"fresh"`     // every row created before this was read at least once, except inside Gaps
-	Reconcile time.Time          `json:"reconcile"` // every row created before this is final: counted, or missed for good
+	Reconcile time.Time          `json:"reconcile"` // every row created before this, except inside Gaps, is final: counted, or missed for good
 	Gaps      []interval         `json:"gaps,omitempty"`
-	Seen      map[string]int64   `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows created at or after Reconcile
+	Forgotten time.Time          `json:"forgotten,omitzero"` // newest createdDateTime of a forgotten id: no read may start at or before it
+	Seen      map[string]int64   `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows a later read may return (cursor.go forgettable)
 	Counters  map[string]float64 `json:"counters"` // durable counter key (see counters.go) -> value
 	Users     usersState         `json:"users"`
 	Committed time.Time          `json:"committed"`
@@ -62,7 +65,7 @@ func (s stateStore) load(tenant, tenantID string, now time.Time) (*tenantState, 
 		return nil, nil
 	}
 	p := s.path(tenant)
-	data, err := os.ReadFile(p)
+	data, err := readStateFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -97,6 +100,54 @@ func (s stateStore) load(tenant, tenantID string, now time.Time) (*tenantState, 
 		st.Counters = map[string]float64{}
 	}
 	return &st, nil
+}
+
+// maxStateBytes bounds what load reads: a state file is about 100 KB per tenant at the default
+// settings; something a thousand times larger is not ours.
+const maxStateBytes = 256 << 20
+
+// readStateFile reads a state file without following a symbolic link (whoever can write the
+// storage directory must not be able to point the exporter at another file) and only if it is a
+// regular file of a sane size (a FIFO would block, a device would never end).
+func readStateFile(p string) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s is a symbolic link; the state file must be a regular file", p)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", p, fi.Mode().Type())
+	}
+	if fi.Size() > maxStateBytes {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d a state file can be", p, fi.Size(), maxStateBytes)
+	}
+	return io.ReadAll(io.LimitReader(f, maxStateBytes+1))
+}
+
+// checkDir reports a storage directory that others can read: the state holds row ids, salted
+// user hashes and counters, nothing secret, but nothing anyone else needs either.
+func (s stateStore) checkDir() (wide os.FileMode, err error) {
+	if !s.enabled() {
+		return 0, nil
+	}
+	fi, err := os.Stat(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil // created 0700 at the first commit
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !fi.IsDir() {
+		return 0, fmt.Errorf("storage path %s is not a directory", s.dir)
+	}
+	return fi.Mode().Perm() & 0o077, nil
 }
 
 // save writes the state atomically: a temporary file in the same directory, fsync, rename over

@@ -223,8 +223,11 @@ func originHost(u *url.URL) string {
 	return net.JoinHostPort(host, port)
 }
 
-// SignInQuery selects sign-ins created in [From, To). EventTypes are Graph signInEventTypes values
-// such as "interactiveUser" and "nonInteractiveUser"; empty means Graph's default (interactive only).
+// SignInQuery selects sign-ins created in [From, To], both ends inclusive at whole seconds: the
+// filter is `createdDateTime ge From and createdDateTime le To`, the operators Microsoft documents
+// for createdDateTime on sign-ins (gt and lt are not documented there and have been reported to be
+// silently ignored). EventTypes are Graph signInEventTypes values such as "interactiveUser" and
+// "nonInteractiveUser"; empty means Graph's default (interactive only).
 type SignInQuery struct {
 	From, To   time.Time
 	EventTypes []string
@@ -234,15 +237,17 @@ var eventTypeRE = regexp.MustCompile(`^[A-Za-z]+$`)
 
 const filterTime = "2006-01-02T15:04:05Z"
 
-// signInsPath builds the first page's path. The filter text is fixed (the simulated tenant parses
-// exactly this form), and times are truncated to the second because Graph filters at that precision.
+// signInsPath builds the first page's path, using only the query options List signIns documents
+// ($filter and $top). It sends no $orderby: the documented default order is newest first, and the
+// exporter's counting does not depend on any order. Times are truncated to the second because
+// Graph filters at that precision.
 func signInsPath(q SignInQuery) (string, error) {
 	from := q.From.UTC().Truncate(time.Second)
 	to := q.To.UTC().Truncate(time.Second)
 	if to.Before(from) {
 		return "", fmt.Errorf("graph signIns: window ends (%s) before it starts (%s)", to.Format(filterTime), from.Format(filterTime))
 	}
-	filter := "createdDateTime ge " + from.Format(filterTime) + " and createdDateTime lt " + to.Format(filterTime)
+	filter := "createdDateTime ge " + from.Format(filterTime) + " and createdDateTime le " + to.Format(filterTime)
 	if len(q.EventTypes) > 0 {
 		terms := make([]string, len(q.EventTypes))
 		for i, t := range q.EventTypes {
@@ -254,27 +259,23 @@ func signInsPath(q SignInQuery) (string, error) {
 		}
 		filter += " and signInEventTypes/any(t: " + strings.Join(terms, " or ") + ")"
 	}
-	return "/beta/auditLogs/signIns?$filter=" + queryEscape(filter) +
-		"&$orderby=" + queryEscape("createdDateTime asc") +
-		"&$top=" + strconv.Itoa(signInPageSize), nil
+	return "/beta/auditLogs/signIns?$filter=" + queryEscape(filter) + "&$top=" + strconv.Itoa(signInPageSize), nil
 }
 
 // queryEscape encodes spaces as %20: "+" means a space only to form decoders, and OData servers
 // are not all form decoders.
 func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
-// SignIns pages through GET {endpoint}/beta/auditLogs/signIns for q, ordered by createdDateTime,
-// following @odata.nextLink exactly as given. fn receives each page's decoded rows in order (an
-// empty page included) and only after the whole page was read and decoded, so a retried page is
-// never delivered twice. An error from fn stops paging and is returned as is. An empty window
-// (From == To after truncation to the second) sends no request.
+// SignIns pages through GET {endpoint}/beta/auditLogs/signIns for q, following @odata.nextLink
+// exactly as given. Rows come in whatever order Graph returns them (documented: newest first; not a
+// contract) and may lie outside the window if Graph ignores a bound: the caller checks each row.
+// fn receives each page's decoded rows (an empty page included) only after the whole page was
+// read and decoded, so a retried page is never delivered twice. An error from fn stops paging and
+// is returned as is.
 func (c *Client) SignIns(ctx context.Context, q SignInQuery, fn func(page []SignIn) error) error {
 	path, err := signInsPath(q)
 	if err != nil {
 		return err
-	}
-	if q.From.UTC().Truncate(time.Second).Equal(q.To.UTC().Truncate(time.Second)) {
-		return nil
 	}
 	// Without this Prefer header Graph hides the NPSExtension and ADFederationServicesMFAAdapter
 	// token issuer types, which tell on-premises MFA apart from cloud MFA.
