@@ -18,7 +18,6 @@ eval "$tools_env"
 export PROMTOOL PROMETHEUS ALERTMANAGER AMTOOL STATICCHECK GOVULNCHECK GOVULNDB CHROMIUM SYSTEMD_ANALYZE
 # Tests that need an external tool fail instead of skipping when it is missing.
 export ENTRA_REQUIRE_TOOLS=1
-go version
 
 echo "== gofmt"
 # The pinned release's gofmt: formatting rules can change between Go releases.
