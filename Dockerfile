@@ -3,7 +3,10 @@
 # Version data comes in as build arguments, e.g.
 #   docker build --build-arg VERSION=$(git describe --tags) --build-arg REVISION=$(git rev-parse HEAD) \
 #     --build-arg BRANCH=$(git rev-parse --abbrev-ref HEAD) -t entra-mfa-exporter .
-ARG GO_VERSION=1.26
+# The Go release is pinned to a patch release (the one in scripts/toolchain.sh; a test keeps the
+# two equal), not a floating minor tag: release builds get the standard-library fixes that
+# govulncheck checks in CI, and the same build twice gets the same compiler.
+ARG GO_VERSION=1.27.3
 
 FROM golang:${GO_VERSION}-bookworm AS build
 ARG VERSION=dev

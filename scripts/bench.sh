@@ -8,6 +8,9 @@
 # ENTRA_DAY_FLOWS_PER_SECOND (default 0.3) sets the simulated day's traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The figures are those of the Go release that release builds use.
+# shellcheck source=scripts/toolchain.sh
+. scripts/toolchain.sh
 go test -run '^$' -bench 'BenchmarkDecodePage' -benchmem ./graph
 go test -run '^$' -bench 'BenchmarkClassify' -benchmem ./mfa
 go test -run '^$' -bench 'BenchmarkCompressedDay' -benchtime 1x ./collector

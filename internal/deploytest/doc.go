@@ -1,2 +1,3 @@
-// Package deploytest holds tests of the deployment files (Kubernetes manifests).
+// Package deploytest holds tests of the deployment files (Kubernetes manifests, the systemd unit)
+// and of what the repository ships besides code (no build outputs, licence, security policy).
 package deploytest
