@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -165,5 +170,81 @@ func TestConcurrentReloadsApplyTheLastFile(t *testing.T) {
 	// Every reload has returned, and the one that ran last read the file after its last write.
 	if got := appliedTenants(t, base); !slices.Equal(got, []string{"alpha"}) {
 		t.Errorf("after %d concurrent reloads the exporter runs %v; the file's last content has [alpha]", 2*pairs, got)
+	}
+}
+
+// The reloader runs one load at a time whether asked over HTTP or by SIGHUP, gives each HTTP
+// caller the result of a load of its own, and stops answering without hanging when the
+// exporter shuts down.
+func TestReloaderRunsOneLoadAtATime(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := newReloader(slog.New(slog.DiscardHandler))
+	hup := make(chan os.Signal, 1) // as signal.Notify's channel
+	var running, calls atomic.Int32
+	var overlapped atomic.Bool
+	go r.run(ctx, hup, func() error {
+		if running.Add(1) > 1 {
+			overlapped.Store(true)
+		}
+		defer running.Add(-1)
+		n := calls.Add(1)
+		time.Sleep(time.Millisecond) // long enough for an unserialised caller to overlap
+		return fmt.Errorf("load %d", n)
+	})
+
+	const callers = 50
+	results := make(chan string, callers)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			err := r.reload(context.Background())
+			if err == nil {
+				t.Error("reload returned nil; load always fails")
+				return
+			}
+			results <- err.Error()
+		}()
+		go func() {
+			defer wg.Done()
+			select {
+			case hup <- syscall.SIGHUP:
+			default: // a signal is pending already, as the runtime would drop this one
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	seen := map[string]bool{}
+	for res := range results {
+		if seen[res] {
+			t.Errorf("two callers got the result of the same load (%s)", res)
+		}
+		seen[res] = true
+	}
+	if len(seen) != callers {
+		t.Errorf("%d distinct results for %d callers", len(seen), callers)
+	}
+	if overlapped.Load() {
+		t.Error("two loads ran at the same time")
+	}
+
+	cancel()
+	select {
+	case <-r.done:
+	case <-time.After(waitTimeout):
+		t.Fatal("the reloader did not stop")
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.reload(context.Background()) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errReloaderStopped) {
+			t.Errorf("reload after shutdown: %v, want errReloaderStopped", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("reload after shutdown hung")
 	}
 }
