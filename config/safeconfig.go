@@ -40,16 +40,19 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	return s
 }
 
-// Reload loads path and makes it current. On error the previous configuration stays and
-// entra_exporter_config_last_reload_successful drops to 0.
-func (s *SafeConfig) Reload(path string) error {
+// Reload loads path, makes it current and returns it. A caller applies the returned
+// configuration, not Get's: another reload may have replaced the current one since. On error the
+// previous configuration stays, entra_exporter_config_last_reload_successful drops to 0, and
+// the error has the file's secret-looking values redacted (RedactFileError) because it ends up
+// in the log.
+func (s *SafeConfig) Reload(path string) (*Config, error) {
 	c, err := Load(path)
 	if err != nil {
 		s.successful.Set(0)
-		return fmt.Errorf("reload config: %w", err)
+		return nil, fmt.Errorf("reload config: %w", RedactFileError(path, err))
 	}
 	s.Set(c)
-	return nil
+	return c, nil
 }
 
 // Set makes c current and counts as a successful load; it is meant for configurations built

@@ -24,12 +24,15 @@ func TestSafeConfigReload(t *testing.T) {
 		t.Fatal("Get before any load is not nil")
 	}
 	good := filepath.Join("testdata", "good", "minimal.yml")
-	if err := s.Reload(good); err != nil {
+	first, err := s.Reload(good)
+	if err != nil {
 		t.Fatalf("Reload(good): %v", err)
 	}
-	first := s.Get()
 	if first == nil || first.Tenants[0].Name != "contoso.onmicrosoft.com" {
-		t.Fatalf("Get after reload = %+v", first)
+		t.Fatalf("Reload(good) returned %+v", first)
+	}
+	if s.Get() != first {
+		t.Fatal("Get after Reload does not return what Reload loaded")
 	}
 	expect := func(successful float64, ts time.Time) {
 		t.Helper()
@@ -47,7 +50,10 @@ func TestSafeConfigReload(t *testing.T) {
 
 	firstLoad := clock
 	clock = clock.Add(time.Hour)
-	err := s.Reload(filepath.Join("testdata", "bad", "poll-interval-too-short.yml"))
+	got, err := s.Reload(filepath.Join("testdata", "bad", "poll-interval-too-short.yml"))
+	if got != nil {
+		t.Error("a failed Reload returned a configuration")
+	}
 	if err == nil || !strings.Contains(err.Error(), "poll-interval-too-short.yml:6: tenants[0].sign_ins.poll_interval") {
 		t.Fatalf("Reload(bad) = %v", err)
 	}
@@ -56,16 +62,17 @@ func TestSafeConfigReload(t *testing.T) {
 	}
 	expect(0, firstLoad) // the timestamp stays at the last success
 
-	if err := s.Reload(filepath.Join(t.TempDir(), "missing.yml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := s.Reload(filepath.Join(t.TempDir(), "missing.yml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Reload(missing) = %v", err)
 	}
 	expect(0, firstLoad)
 
 	clock = clock.Add(time.Hour)
-	if err := s.Reload(good); err != nil {
+	second, err := s.Reload(good)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Get() == first {
+	if second == first || s.Get() != second {
 		t.Error("a successful reload kept the old pointer")
 	}
 	expect(1, clock)
@@ -92,3 +99,19 @@ func TestNewSafeConfigWithoutRegistry(t *testing.T) {
 
 // GatherAndCompare parses the expected text, so any valid float spelling compares equal.
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// A failed reload's error goes to the log: a secret pasted into the wrong field must not.
+func TestSafeConfigReloadErrorIsRedacted(t *testing.T) {
+	setTestEnv(t)
+	s := NewSafeConfig(nil)
+	_, err := s.Reload(filepath.Join("testdata", "redact", "secret-in-env-key.yml"))
+	if err == nil {
+		t.Fatal("Reload accepted the fixture")
+	}
+	if strings.Contains(err.Error(), "hunter2-correct-horse") {
+		t.Errorf("the reload error shows the secret: %v", err)
+	}
+	if !strings.Contains(err.Error(), "secret-in-env-key.yml:8: tenants[0].credential.client_secret_env") {
+		t.Errorf("the reload error lost the file, line or key: %v", err)
+	}
+}

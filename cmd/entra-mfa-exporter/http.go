@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,8 +12,28 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 )
 
+// muxOptions are what the HTTP endpoints serve.
+type muxOptions struct {
+	metricsPath string
+	registry    *prometheus.Registry
+	ready       func() bool
+	// reload runs a configuration reload and returns its error, already logged in detail.
+	reload          func(context.Context) error
+	enableLifecycle bool
+	logger          *slog.Logger
+}
+
+// Answers of /-/reload. A failed reload answers a generic body: its error can quote a value
+// from the file, and a secret pasted into the wrong field must not reach an HTTP client. The
+// details are in the log.
+const (
+	lifecycleDisabledBody = "Lifecycle API is not enabled." // Prometheus's wording
+	reloadFailedBody      = "failed to reload the configuration; the running configuration is kept (see the exporter's log for why)"
+)
+
 // newMux serves the landing page, metrics, health, readiness and reload endpoints.
-func newMux(metricsPath string, reg *prometheus.Registry, ready func() bool, reload func() error, logger *slog.Logger) *http.ServeMux {
+func newMux(o muxOptions) *http.ServeMux {
+	metricsPath, reg, logger := o.metricsPath, o.registry, o.logger
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
@@ -23,24 +44,27 @@ func newMux(metricsPath string, reg *prometheus.Registry, ready func() bool, rel
 		fmt.Fprintln(w, "Healthy")
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready() {
+		if !o.ready() {
 			http.Error(w, "Not ready: waiting for the first successful poll of every tenant", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "Ready")
 	})
+	// As Prometheus: 405 for other methods whatever the flag, 403 for POST and PUT without it.
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")
 			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
 			return
 		}
-		if err := reload(); err != nil {
-			logger.Error("configuration reload failed, keeping the running configuration", "err", err)
-			http.Error(w, fmt.Sprintf("failed to reload config: %s", err), http.StatusInternalServerError)
+		if !o.enableLifecycle {
+			http.Error(w, lifecycleDisabledBody, http.StatusForbidden)
 			return
 		}
-		logger.Info("configuration reloaded")
+		if err := o.reload(r.Context()); err != nil {
+			http.Error(w, reloadFailedBody, http.StatusInternalServerError)
+			return
+		}
 		fmt.Fprintln(w, "Reloaded")
 	})
 	if metricsPath != "/" {

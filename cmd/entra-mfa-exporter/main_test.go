@@ -4,84 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// startExporter runs the exporter in-process with args until the test ends.
-func startExporter(t *testing.T, args ...string) (base string, stderr *syncBuffer) {
-	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr = &syncBuffer{}
-	done := make(chan int, 1)
-	args = append(args, "--web.listen-address="+addr, "--storage.path="+t.TempDir())
-	go func() { done <- run(ctx, args, io.Discard, stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("exporter did not stop within 30s of cancellation")
-		}
-	})
-	return "http://" + addr, stderr
-}
-
-// waitReady polls /-/ready until it answers 200.
-func waitReady(t *testing.T, base string, stderr *syncBuffer) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("exporter not ready after 90s; log:\n%s", stderr.String())
-}
-
-func scrape(t *testing.T, url string) []byte {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body)
-	}
-	return body
-}
 
 func TestDemoServesEveryMetricFamilyAndPassesPromtool(t *testing.T) {
 	base, stderr := startExporter(t, "--demo")
@@ -149,21 +80,8 @@ func TestDemoServesEveryMetricFamilyAndPassesPromtool(t *testing.T) {
 }
 
 func TestHealthAndLandingPage(t *testing.T) {
-	base, _ := startExporter(t, "--demo")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/-/healthy")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/-/healthy not OK after 30s: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	base, stderr := startExporter(t, "--demo")
+	waitFor(t, "/-/healthy to answer 200", stderr, func() bool { return status(base+"/-/healthy") == http.StatusOK })
 	page := string(scrape(t, base+"/"))
 	if !strings.Contains(page, "/metrics") || !strings.Contains(page, "Entra MFA Exporter") {
 		t.Errorf("landing page lacks the exporter name or the metrics link:\n%s", page)
@@ -204,14 +122,28 @@ func TestCheckConfig(t *testing.T) {
     sign_ins:
       poll_intervall: 1m
 `)
+	// A secret pasted where the name of its environment variable belongs: the error quotes the
+	// value, and check-config output lands in terminals and CI logs.
+	const pasted = "Xq7~hunter2-correct-horse-battery"
+	leaky := dir + "/leaky.yml"
+	writeFile(t, leaky, `tenants:
+  - name: contoso
+    tenant_id: 00000000-0000-0000-0000-000000000001
+    credential:
+      type: client_secret
+      client_id: 00000000-0000-0000-0000-000000000002
+      client_secret_env: "`+pasted+`"
+`)
 	for _, tc := range []struct {
 		file     string
 		wantCode int
 		want     []string
+		never    []string
 	}{
-		{good, 0, []string{"valid", "1 tenant"}},
-		{bad, 1, []string{"bad.yml:9", "poll_intervall"}},
-		{dir + "/missing.yml", 1, []string{"missing.yml"}},
+		{good, 0, []string{"valid", "1 tenant"}, nil},
+		{bad, 1, []string{"bad.yml:9", "poll_intervall"}, nil},
+		{dir + "/missing.yml", 1, []string{"missing.yml"}, nil},
+		{leaky, 1, []string{"leaky.yml:7: tenants[0].credential.client_secret_env", "<redacted>"}, []string{pasted, "hunter2"}},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), []string{"check-config", "--config.file=" + tc.file}, &stdout, &stderr)
@@ -224,12 +156,10 @@ func TestCheckConfig(t *testing.T) {
 				t.Errorf("check-config %s: output lacks %q:\n%s", tc.file, w, out)
 			}
 		}
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
+		for _, n := range tc.never {
+			if strings.Contains(out, n) {
+				t.Errorf("check-config %s: output shows %q:\n%s", tc.file, n, out)
+			}
+		}
 	}
 }
