@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -61,6 +62,9 @@ type Grant struct {
 	Scope string
 	// CertificateChain: the certificate assertion carried an x5c header.
 	CertificateChain bool
+	// Certificate is the SHA-256 thumbprint (hex) of the registered certificate that signed
+	// the assertion; empty when none is registered.
+	Certificate string
 	// Subject is the federated assertion's subject, or the managed identity's client ID
 	// (empty for a system-assigned identity).
 	Subject string
@@ -419,6 +423,8 @@ func (t *Tenant) checkAssertion(assertion, clientID string, grant *Grant) (int, 
 		if c.requireChain && !chainStartsWith(hdr.X5c, c.cert) {
 			return 700027, "Client assertion failed signature validation. The application uses subject name and issuer authentication, which needs the certificate in the x5c header of the assertion.", false
 		}
+		sum := sha256.Sum256(c.cert.Raw)
+		grant.Certificate = hex.EncodeToString(sum[:])
 		return 0, "", true
 	}
 	return 700027, "Client assertion failed signature validation. [Reason - The key was not found.] Thumbprint of key used by client: '" + hdr.X5tS256 + hdr.X5t + "'.", false
