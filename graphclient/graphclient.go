@@ -139,7 +139,7 @@ func newCredential(t config.Tenant, hc *http.Client, logger *slog.Logger) (azcor
 			o := base
 			secret, err := c.Secret()
 			if err != nil {
-				return o, fmt.Errorf("credential: %w", err)
+				return o, fmt.Errorf("%s: %w", sourceKey("client_secret_env", c.ClientSecretEnv, "client_secret_file"), err)
 			}
 			o.ClientSecret = secret
 			return o, nil
@@ -153,7 +153,7 @@ func newCredential(t config.Tenant, hc *http.Client, logger *slog.Logger) (azcor
 			}
 			password, err := c.CertificatePassword()
 			if err != nil {
-				return o, fmt.Errorf("credential: certificate password: %w", err)
+				return o, fmt.Errorf("%s: %w", sourceKey("certificate_password_env", c.CertificatePasswordEnv, "certificate_password_file"), err)
 			}
 			o.Certificate, o.CertificatePassword = cert, password
 			return o, nil
@@ -166,4 +166,13 @@ func newCredential(t config.Tenant, hc *http.Client, logger *slog.Logger) (azcor
 	return graph.NewReloadingCredential(load, func() {
 		logger.Info("credential file changed; new tokens are requested with its new contents", "credential", c.Type)
 	})
+}
+
+// sourceKey names the configuration key a secret came from, for errors at run time, when the
+// file's line is no longer at hand.
+func sourceKey(envKey, env, fileKey string) string {
+	if env != "" {
+		return "credential." + envKey
+	}
+	return "credential." + fileKey
 }

@@ -62,7 +62,7 @@ func TestNewReportsUnreadableSecret(t *testing.T) {
 	tenant := e.tenant(t, indent("type: client_secret", "client_id: "+e.sim.ClientID(), "client_secret_file: "+path))
 	tenant.Credential.ClientSecretFile = filepath.Join(e.dir, "gone")
 	_, err := New(tenant, Options{})
-	if err == nil || !strings.Contains(err.Error(), "read secret file: open "+tenant.Credential.ClientSecretFile) {
+	if err == nil || !strings.Contains(err.Error(), "credential.client_secret_file: read secret file: open "+tenant.Credential.ClientSecretFile) {
 		t.Errorf("New = %v", err)
 	}
 }
