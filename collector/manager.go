@@ -2,14 +2,9 @@ package collector
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
 	"reflect"
 	"sync"
 	"time"
@@ -18,6 +13,7 @@ import (
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/graphclient"
 )
 
 // Manager runs one ingestion loop per configured tenant and applies new configurations. The
@@ -81,7 +77,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 		tenants: map[string]*tenantRunner{}, ctx: ctx,
 		store:      stateStore{dir: opts.StoragePath},
 		guardClock: guardClock,
-		appPacer:   graph.NewPacer(appRequestsPerWindow, graphBudgetWindow+budgetMargin),
+		appPacer:   graphclient.NewAppPacer(),
 	}
 	if wide, err := m.store.checkDir(); err != nil {
 		m.logger.Error("storage directory unusable", "path", opts.StoragePath, "err", err)
@@ -147,7 +143,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 				cfg:    t,
 				users:  users,
 				counts: src.counts,
-				pacer:  graph.NewPacer(graphRequestsPerWindow, m.budgetWindow()),
+				pacer:  graph.NewPacer(graphclient.TenantRequests, m.budgetWindow()),
 				source: src,
 				reg:    newRegistrationSource(t.Name, m.metrics, m.regGauges, m.logger, m.now),
 			}
@@ -169,14 +165,6 @@ func (m *Manager) Apply(cfg *config.Config) {
 		}
 	}
 }
-
-// Graph's identity-and-access-reports budget: 5 requests per 10 seconds per app and tenant, and
-// 122 per 10 seconds per app across all tenants.
-const (
-	graphRequestsPerWindow = 5
-	appRequestsPerWindow   = 122
-	graphBudgetWindow      = 10 * time.Second
-)
 
 // restore loads a tenant's committed state, reporting (once, clearly) a file that could not be
 // used; the tenant then starts from its look-back instead of crashing or silently counting from
@@ -200,16 +188,11 @@ func (m *Manager) restore(tenant, tenantID string) *tenantState {
 	return st
 }
 
-// budgetMargin widens the pacer's window a little: the pacer counts when a request starts, Graph
-// when it arrives, and a slow TLS handshake on one request and a fast one on another would
-// otherwise put six arrivals inside Graph's ten seconds.
-const budgetMargin = 500 * time.Millisecond
-
 func (m *Manager) budgetWindow() time.Duration {
 	if m.budgetPer > 0 {
 		return m.budgetPer
 	}
-	return graphBudgetWindow + budgetMargin
+	return graphclient.PacerWindow
 }
 
 // pollOnce runs one sign-in poll of a tenant now, without a time box (tests).
@@ -315,101 +298,10 @@ func (r *tenantRunner) stop() {
 
 // newClient builds the credential and Graph client of a tenant from its configuration.
 func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client, error) {
-	return NewGraphClient(t, ClientOptions{
+	return graphclient.New(t, graphclient.Options{
 		Pacer: pacer, AppPacer: m.appPacer, Observer: observer{m: m.metrics, tenant: t.Name},
-		Logger: m.logger, adjust: m.graphOptions,
+		Logger: m.logger, Adjust: m.graphOptions,
 	})
-}
-
-// ClientOptions are the parts of a Graph client that do not come from the tenant's configuration.
-type ClientOptions struct {
-	Pacer    *graph.Pacer // the tenant's budget; nil: a new 5-per-10-seconds pacer
-	AppPacer *graph.Pacer // the app registration's budget across tenants; nil: none
-	Observer graph.Observer
-	Logger   *slog.Logger
-	adjust   func(*graph.Options) // test hook
-}
-
-// NewGraphClient builds the credential (azidentity) and the Graph client of a tenant from its
-// configuration: the exporter and the report command share it, so both authenticate alike.
-func NewGraphClient(t config.Tenant, o ClientOptions) (*graph.Client, error) {
-	httpClient, err := httpClientFor(t)
-	if err != nil {
-		return nil, err
-	}
-	co := graph.CredentialOptions{
-		Type:                     t.Credential.Type,
-		TenantID:                 t.TenantID,
-		ClientID:                 t.Credential.ClientID,
-		FederatedTokenFile:       t.Credential.FederatedTokenFile,
-		SendCertificateChain:     t.Credential.SendCertificateChain,
-		AuthorityHost:            t.AuthorityHost,
-		DisableInstanceDiscovery: t.IsCustomCloud(),
-		HTTPClient:               httpClient,
-	}
-	switch t.Credential.Type {
-	case config.CredentialClientSecret:
-		if co.ClientSecret, err = t.Credential.Secret(); err != nil {
-			return nil, err
-		}
-	case config.CredentialClientCertificate:
-		if co.Certificate, err = os.ReadFile(t.Credential.CertificateFile); err != nil {
-			return nil, fmt.Errorf("reading credential.certificate_file: %w", err)
-		}
-		if co.CertificatePassword, err = t.Credential.CertificatePassword(); err != nil {
-			return nil, err
-		}
-	}
-	cred, err := graph.NewCredential(co)
-	if err != nil {
-		return nil, err
-	}
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	opts := graph.Options{
-		GraphEndpoint: t.GraphEndpoint,
-		Credential:    cred,
-		HTTPClient:    httpClient,
-		Pacer:         o.Pacer,
-		AppPacer:      o.AppPacer,
-		Observer:      o.Observer,
-		Logger:        logger.With("tenant", t.Name),
-	}
-	if o.adjust != nil {
-		o.adjust(&opts)
-	}
-	return graph.New(opts)
-}
-
-// httpClientFor returns the HTTP client for a tenant's authority and Graph: the default one, or one
-// that also trusts the tenant's ca_file (private clouds, the simulated tenant).
-func httpClientFor(t config.Tenant) (*http.Client, error) {
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 2 * time.Minute,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		ForceAttemptHTTP2:     true,
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s: no PEM certificate found", t.CAFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: tr}, nil
 }
 
 func durations(ds []config.Duration) []time.Duration {

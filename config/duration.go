@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Duration is a time.Duration written the way Prometheus writes them ("30s", "5m", "1h30m",
@@ -111,20 +109,6 @@ func (d Duration) String() string {
 		b.WriteString("+" + v.String())
 	}
 	return b.String()
-}
-
-// UnmarshalYAML returns a *yaml.TypeError so that yaml collects the mistake with the others
-// (and its line) instead of aborting the whole decode on the first bad duration.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into config.Duration", n.Line, n.ShortTag())}}
-	}
-	v, err := ParseDuration(n.Value)
-	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
-	}
-	*d = v
-	return nil
 }
 
 // MarshalYAML writes the Prometheus form, so a marshalled config reads like a hand-written one.

@@ -5,22 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Load reads the file at path, decodes it strictly (unknown keys are errors), applies the
 // defaults and validates the result. Relative file paths in the config are resolved against
 // the directory of path, so a config and its secrets can move together.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
@@ -29,52 +27,34 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load without reading the file; filename is used in error messages and to resolve
 // relative file paths.
+//
+// The text is parsed once into yaml nodes, and the nodes are decoded here rather than by the
+// yaml library: every key path and line in an error comes from node positions, never from the
+// wording of a library message, so a yaml upgrade cannot silently break the error messages.
 func Parse(data []byte, filename string) (*Config, error) {
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
-		return nil, syntaxError(filename, data, err)
+	root, perr := parseDocument(data)
+	if perr != nil {
+		perr.File = filename
+		return nil, perr
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return nil, &Error{File: filename, Line: extra.Line, Msg: "only one YAML document is allowed"}
-	case !errors.Is(err, io.EOF):
-		return nil, syntaxError(filename, data, err)
-	}
-
-	idx := newNodeIndex(&root)
 	var cfg Config
-	var errs errorList
-	// Validation errors that a decode error already explains are dropped: those under a value
-	// yaml could not decode, and those about keys absent from a mapping with an unknown key
-	// (a misspelt key leaves its field empty, which validation would report again).
-	var shadowed, misspeltIn []string
-	validate := true
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return nil, syntaxError(filename, data, err)
-		}
-		for _, msg := range te.Errors {
-			e, impact := idx.decodeError(msg)
-			errs = append(errs, e)
-			shadowed = append(shadowed, impact.shadow)
-			misspeltIn = append(misspeltIn, impact.misspeltIn)
-			validate = validate && !impact.whole
-		}
+	d := newDecoder(root)
+	if root != nil {
+		d.value(root, "", reflect.ValueOf(&cfg).Elem(), 0)
 	}
-	errs = append(errs, idx.explicitZeroDurations(len(cfg.Tenants))...)
+	errs := d.errs
 
 	cfg.resolvePaths(filepath.Dir(filename))
 	cfg.ApplyDefaults()
-	if validate {
+	if !d.skipValidation {
 		for _, e := range cfg.validate() {
-			_, inFile := idx.lines[e.Path]
-			if !underAny(e.Path, shadowed) && (inFile || !underAny(e.Path, misspeltIn)) {
-				e.Line = idx.line(e.Path)
+			// Validation errors that a decode error already explains are dropped: those under a
+			// value that could not be decoded, and those about keys absent from a mapping with an
+			// unknown key (a misspelt key leaves its field empty, which validation would report
+			// again).
+			_, inFile := d.lines[e.Path]
+			if !underAny(e.Path, d.shadowed) && (inFile || !underAny(e.Path, d.misspeltIn)) {
+				e.Line = d.line(e.Path)
 				errs = append(errs, e)
 			}
 		}
@@ -90,6 +70,55 @@ func Parse(data []byte, filename string) (*Config, error) {
 		joined[i] = e
 	}
 	return nil, errors.Join(joined...)
+}
+
+// parseDocument parses the text into nodes and returns the document's root node, nil for an
+// empty file. Syntax errors take their line from the parser's structured position.
+func parseDocument(data []byte) (*yaml.Node, *Error) {
+	// Duplicate keys are found by the decoder below, which can name their key path.
+	l, err := yaml.NewLoader(bytes.NewReader(data), yaml.WithUniqueKeys(false))
+	if err != nil {
+		return nil, &Error{Msg: err.Error(), cause: err}
+	}
+	var doc yaml.Node
+	switch err := l.Load(&doc); {
+	case errors.Is(err, io.EOF):
+		return nil, nil
+	case err != nil:
+		return nil, syntaxError(err, len(data))
+	}
+	var extra yaml.Node
+	switch err := l.Load(&extra); {
+	case err == nil:
+		return nil, &Error{Line: extra.Line, Msg: "only one YAML document is allowed"}
+	case !errors.Is(err, io.EOF):
+		return nil, syntaxError(err, len(data))
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// syntaxError reports a parser error at the position the parser gives; the message is the
+// parser's own text, passed through unchanged.
+func syntaxError(err error, size int) *Error {
+	var le *yaml.LoadError
+	if !errors.As(err, &le) {
+		var les *yaml.LoadErrors
+		if !errors.As(err, &les) || len(les.Errors) == 0 {
+			return &Error{Msg: err.Error(), cause: err}
+		}
+		le = les.Errors[0]
+	}
+	e := &Error{Line: le.Mark.Line, Msg: le.Message, cause: err}
+	if le.Mark.Index >= size && le.ContextMark.Line > 0 && le.ContextMark.Index < size && le.ContextMsg != "" {
+		// At the end of the text the parser only knows that something was left open (a quote,
+		// a bracket): where that started is the line to fix.
+		e.Line = le.ContextMark.Line
+		e.Msg += " " + le.ContextMsg + " that starts here"
+	}
+	return e
 }
 
 // resolvePaths makes relative file paths relative to dir, as Prometheus does for its own config.
@@ -109,37 +138,6 @@ func (c *Config) resolvePaths(dir string) {
 	}
 }
 
-var syntaxLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
-// maxBisectLines bounds the quadratic search for the line of a syntax error.
-const maxBisectLines = 5000
-
-// syntaxError locates a YAML syntax error. yaml.v3 reports the line where the enclosing
-// construct started, counted from 0 for parser errors and omitted on the first line, so the
-// line is found again as the first prefix of the file that fails with the same message.
-func syntaxError(filename string, data []byte, err error) error {
-	m := syntaxLineRE.FindStringSubmatch(err.Error())
-	if m == nil {
-		return &Error{File: filename, Msg: err.Error(), cause: err}
-	}
-	line, _ := strconv.Atoi(m[1])
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) <= maxBisectLines {
-		for k := 1; k <= len(lines); k++ {
-			var n yaml.Node
-			perr := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
-			if perr == nil {
-				continue
-			}
-			if pm := syntaxLineRE.FindStringSubmatch(perr.Error()); pm != nil && pm[2] == m[2] {
-				line = k
-				break
-			}
-		}
-	}
-	return &Error{File: filename, Line: line, Msg: m[2], cause: err}
-}
-
 func underAny(path string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if p == "" {
@@ -152,75 +150,6 @@ func underAny(path string, prefixes []string) bool {
 	return false
 }
 
-// nodeEntry is one key/value pair or sequence item of the document, with its key path.
-type nodeEntry struct {
-	path  string
-	key   *yaml.Node // nil for sequence items
-	value *yaml.Node
-}
-
-// nodeIndex maps key paths to lines. yaml.Decoder's strict mode only exists on the decoder,
-// which does not expose positions, so the file is parsed a second time into a yaml.Node.
-type nodeIndex struct {
-	entries []nodeEntry
-	lines   map[string]int
-}
-
-func newNodeIndex(root *yaml.Node) *nodeIndex {
-	idx := &nodeIndex{lines: map[string]int{}}
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		// The root is an entry too, so that "cannot unmarshal !!seq into config.Config" finds it.
-		idx.entries = append(idx.entries, nodeEntry{value: root.Content[0]})
-		idx.walk(root.Content[0], "")
-	}
-	return idx
-}
-
-func (idx *nodeIndex) walk(n *yaml.Node, path string) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			idx.add(nodeEntry{path: p, key: k, value: v})
-			idx.walk(v, p)
-		}
-	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			idx.add(nodeEntry{path: p, value: item})
-			idx.walk(item, p)
-		}
-	}
-	// Aliases are not followed: they could loop, and errors belong at the alias's own line.
-}
-
-func (idx *nodeIndex) add(e nodeEntry) {
-	idx.entries = append(idx.entries, e)
-	if _, seen := idx.lines[e.path]; !seen { // a duplicate key keeps its first line
-		if e.key != nil {
-			idx.lines[e.path] = e.key.Line
-		} else {
-			idx.lines[e.path] = e.value.Line
-		}
-	}
-}
-
-// line returns the line of path, or of its nearest ancestor present in the file when the
-// value came from a default.
-func (idx *nodeIndex) line(path string) int {
-	for path != "" {
-		if l, ok := idx.lines[path]; ok {
-			return l
-		}
-		path = parentPath(path)
-	}
-	return 0
-}
-
 func parentPath(p string) string {
 	if i := strings.LastIndexAny(p, ".["); i >= 0 {
 		return p[:i]
@@ -228,183 +157,391 @@ func parentPath(p string) string {
 	return ""
 }
 
-func (idx *nodeIndex) find(line int, match func(nodeEntry) bool) (nodeEntry, bool) {
-	for _, e := range idx.entries {
-		if e.value.Line == line || (e.key != nil && e.key.Line == line) {
-			if match(e) {
-				return e, true
-			}
-		}
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
 	}
-	return nodeEntry{}, false
+	return path + "." + key
 }
 
-var (
-	typeErrLineRE   = regexp.MustCompile(`^line (\d+): (.*)$`)
-	fieldNotFoundRE = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-	duplicateKeyRE  = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
-	cannotDecodeRE  = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (.+)$")
-	quotedRE        = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-)
+// decoder fills a Config from yaml nodes, collecting every mistake with its key path and line.
+type decoder struct {
+	errs  errorList
+	lines map[string]int // key path -> line of its key (or of the list item), as written
 
-// decodeImpact says which validation errors a decode error makes redundant.
-type decodeImpact struct {
-	shadow     string // drop validation errors at or under this path
-	misspeltIn string // drop errors about keys absent from this mapping
-	// whole: skip validation. yaml drops a mapping with a duplicate key and a list item it
-	// cannot decode, which would shift the indices of everything after it.
-	whole bool
+	// Which validation errors the decode errors make redundant: those at or under a shadowed
+	// path, and those about keys absent from a mapping that holds an unknown key.
+	shadowed, misspeltIn []string
+	// skipValidation: nothing meaningful is left to validate (the document is not a mapping,
+	// or its only key is misspelt).
+	skipValidation bool
+
+	// Aliases let a small text stand for a huge tree ("billion laughs"); budget bounds the
+	// nodes visited, and expanding marks the anchors being expanded so a merge key that refers
+	// to its own mapping ends instead of recursing forever.
+	budget     int
+	overBudget bool
+	expanding  map[*yaml.Node]bool
 }
 
-// decodeError turns one of yaml's "line N: ..." messages into an Error with the key path.
-func (idx *nodeIndex) decodeError(msg string) (*Error, decodeImpact) {
-	m := typeErrLineRE.FindStringSubmatch(msg)
-	if m == nil {
-		return &Error{Msg: msg}, decodeImpact{whole: true}
-	}
-	line, _ := strconv.Atoi(m[1])
-	rest := m[2]
-	e := &Error{Line: line, Msg: rest}
+// maxVisitsPerNode bounds alias expansion relative to the document: sharing one credential
+// block among a few dozen tenants stays far below it.
+const maxVisitsPerNode = 100
 
-	if f := fieldNotFoundRE.FindStringSubmatch(rest); f != nil {
-		if ent, ok := idx.find(line, func(n nodeEntry) bool { return n.key != nil && n.key.Line == line && n.key.Value == f[1] }); ok {
-			e.Path = ent.path
-		}
-		e.Msg = unknownKeyMessage(f[1], f[2])
-		// A misspelt top-level key usually is `tenants` itself: do not also say it is missing.
-		_, hasTenants := idx.lines["tenants"]
-		impact := decodeImpact{misspeltIn: parentPath(e.Path), whole: parentPath(e.Path) == "" && !hasTenants}
-		if _, inline := inlineSecretKeys[f[1]]; inline {
-			// The message already says where the secret must go; what follows from its
-			// absence (no secret source, a password that does not open the file) is noise.
-			impact.shadow = parentPath(e.Path)
-		}
-		return e, impact
+func newDecoder(root *yaml.Node) *decoder {
+	return &decoder{
+		lines:     map[string]int{},
+		budget:    maxVisitsPerNode*countNodes(root) + 1000,
+		expanding: map[*yaml.Node]bool{},
 	}
-	if d := duplicateKeyRE.FindStringSubmatch(rest); d != nil {
-		if ent, ok := idx.find(line, func(n nodeEntry) bool { return n.key != nil && n.key.Line == line && n.key.Value == d[1] }); ok {
-			e.Path = ent.path
-		}
-		e.Msg = "duplicate key (first defined at line " + d[2] + ")"
-		return e, decodeImpact{whole: true}
-	}
-	if c := cannotDecodeRE.FindStringSubmatch(rest); c != nil {
-		tag, short, goType := c[1], strings.TrimSuffix(c[2], "..."), c[3]
-		ent, ok := idx.find(line, func(n nodeEntry) bool {
-			// Flow style puts several nodes of one tag on a line; the target type tells them apart.
-			return n.value.Line == line && n.value.ShortTag() == tag && strings.HasPrefix(n.value.Value, short) &&
-				typeAt(n.path).String() == goType
-		})
-		if !ok {
-			return e, decodeImpact{whole: true}
-		}
-		e.Path = ent.path
-		e.Msg = fmt.Sprintf("expected %s, got %s", describeGoType(goType), describeNode(ent.value))
-		switch {
-		case ent.path == "":
-			return e, decodeImpact{whole: true}
-		case ent.key == nil:
-			// A dropped list item: its siblings moved up, so shadow the whole list.
-			return e, decodeImpact{shadow: parentPath(ent.path)}
-		}
-		return e, decodeImpact{shadow: e.Path}
-	}
-	// Our own Duration errors quote the offending value; match it to find the key.
-	if q := quotedRE.FindString(rest); q != "" {
-		if v, err := strconv.Unquote(q); err == nil {
-			if ent, ok := idx.find(line, func(n nodeEntry) bool {
-				return n.value.Line == line && n.value.Kind == yaml.ScalarNode && n.value.Value == v
-			}); ok {
-				e.Path = ent.path
-				if ent.key == nil {
-					// A dropped list item: its siblings moved up, so shadow the whole list.
-					return e, decodeImpact{shadow: parentPath(e.Path)}
-				}
-			}
-		}
-	}
-	return e, decodeImpact{shadow: e.Path, whole: e.Path == ""}
 }
 
-// explicitZeroDurations rejects "0" for durations whose zero value means "use the default":
-// otherwise `settle_delay: 0s` would silently become 5m.
-func (idx *nodeIndex) explicitZeroDurations(tenants int) errorList {
-	defaults := []struct {
-		key string
-		def Duration
-	}{
-		{"sign_ins.poll_interval", DefaultPollInterval},
-		{"sign_ins.settle_delay", DefaultSettleDelay},
-		{"sign_ins.reconcile_delay", DefaultReconcileDelay},
-		{"sign_ins.reconcile_interval", DefaultReconcileInterval},
-		{"sign_ins.lookback", DefaultLookback},
-		{"registration.interval", DefaultRegistrationInterval},
+func countNodes(n *yaml.Node) int {
+	if n == nil {
+		return 0
 	}
-	var errs errorList
-	for i := range tenants {
-		for _, d := range defaults {
-			p := fmt.Sprintf("tenants[%d].%s", i, d.key)
-			for _, ent := range idx.entries {
-				if ent.path != p || ent.value.Kind != yaml.ScalarNode {
-					continue
-				}
-				if v, err := ParseDuration(ent.value.Value); err == nil && v == 0 {
-					errs = append(errs, &Error{Line: ent.key.Line, Path: p,
-						Msg: fmt.Sprintf("must not be 0; omit the key to use the default (%s)", d.def)})
-				}
-				break
-			}
-		}
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
 	}
-	return errs
+	return c
 }
 
-// typeAt returns the Go type that yaml decodes the value at path into, or nil.
-func typeAt(path string) reflect.Type {
-	t := reflect.TypeFor[Config]()
+// line returns the line of path, or of its nearest ancestor present in the file when the
+// value came from a default or from an alias.
+func (d *decoder) line(path string) int {
 	for path != "" {
-		if strings.HasPrefix(path, "[") {
-			end := strings.IndexByte(path, ']')
-			if end < 0 || t.Kind() != reflect.Slice {
-				return nil
+		if l, ok := d.lines[path]; ok {
+			return l
+		}
+		path = parentPath(path)
+	}
+	return 0
+}
+
+// record notes where path is written. Paths reached through an alias are not recorded: their
+// errors belong at the alias, which is where this tenant's text is.
+func (d *decoder) record(path string, line, aliasLine int) {
+	if aliasLine != 0 {
+		return
+	}
+	if _, seen := d.lines[path]; !seen {
+		d.lines[path] = line
+	}
+}
+
+func (d *decoder) fail(line int, path, format string, args ...any) {
+	d.errs = append(d.errs, &Error{Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// spend takes one node visit from the budget and reports whether any was left.
+func (d *decoder) spend(line int, path string) bool {
+	if d.overBudget {
+		return false
+	}
+	d.budget--
+	if d.budget < 0 {
+		d.overBudget = true
+		d.skipValidation = true
+		d.fail(line, path, "aliases expand to too many values")
+		return false
+	}
+	return true
+}
+
+// deref follows aliases to the node they stand for. aliasLine becomes the line of the first
+// alias followed, where errors about the value are reported.
+func deref(n *yaml.Node, aliasLine int) (*yaml.Node, int) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		if aliasLine == 0 {
+			aliasLine = n.Line
+		}
+		n = n.Alias
+	}
+	return n, aliasLine
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+var durationType = reflect.TypeFor[Duration]()
+
+// value decodes n into v and reports whether n itself could be decoded; a mistake deeper down
+// is reported by the call that meets it and does not make n undecodable.
+func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, aliasLine int) bool {
+	if !d.spend(lineOr(n, aliasLine), path) {
+		return false
+	}
+	n, aliasLine = deref(n, aliasLine)
+	line := n.Line
+	if aliasLine != 0 {
+		line = aliasLine
+	}
+	if d.expanding[n] {
+		d.fail(line, path, "alias refers to a value that contains it")
+		return false
+	}
+	if isNull(n) {
+		// An empty value, as yaml decodes it: the zero value, which means "use the default".
+		v.SetZero()
+		return true
+	}
+	t := v.Type()
+	ok := true
+	switch {
+	case t == durationType:
+		ok = n.Kind == yaml.ScalarNode
+		if ok {
+			dur, err := ParseDuration(n.Value)
+			if err != nil {
+				d.fail(line, path, "%v", err)
+				return d.dropped(path)
 			}
-			t, path = t.Elem(), path[end+1:]
+			v.Set(reflect.ValueOf(dur))
+		}
+	case t.Kind() == reflect.String:
+		ok = n.Kind == yaml.ScalarNode
+		if ok {
+			v.SetString(n.Value)
+		}
+	case t.Kind() == reflect.Bool:
+		var b bool
+		if b, ok = parseBool(n); ok {
+			v.SetBool(b)
+		}
+	case t.Kind() == reflect.Pointer:
+		elem := reflect.New(t.Elem())
+		if !d.value(n, path, elem.Elem(), aliasLine) {
+			return false
+		}
+		v.Set(elem)
+		return true
+	case t.Kind() == reflect.Slice:
+		ok = n.Kind == yaml.SequenceNode
+		if ok {
+			d.sequence(n, path, v, aliasLine)
+		}
+	case t.Kind() == reflect.Struct:
+		ok = n.Kind == yaml.MappingNode
+		if ok {
+			d.expanding[n] = true
+			d.mapping(n, path, v, aliasLine)
+			delete(d.expanding, n)
+		}
+	default:
+		panic("config: no decoding for " + t.String())
+	}
+	if !ok {
+		d.fail(line, path, "expected %s, got %s", describeType(t), describeNode(n))
+		return d.dropped(path)
+	}
+	return true
+}
+
+// dropped records that the value at path could not be decoded, so validation errors about it
+// are not reported on top.
+func (d *decoder) dropped(path string) bool {
+	if path == "" {
+		d.skipValidation = true
+	}
+	return false
+}
+
+func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value, aliasLine int) {
+	items := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	listOK := true
+	for i, item := range n.Content {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.record(p, item.Line, aliasLine)
+		if !d.value(item, p, items.Index(i), aliasLine) {
+			listOK = false
+		}
+	}
+	v.Set(items)
+	if !listOK {
+		// A list with an undecodable item is not validated at all: its checks (duplicates,
+		// counts, names unique across tenants) would judge a list with a hole in it.
+		d.shadowed = append(d.shadowed, path)
+	}
+}
+
+// entry is one key and value of a mapping, its own or merged in with "<<".
+type entry struct {
+	key, value *yaml.Node
+	aliasLine  int
+	merged     bool
+}
+
+func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, aliasLine int) {
+	var entries []entry
+	d.entries(n, path, aliasLine, false, &entries)
+	t := v.Type()
+	fields := structFields(t)
+	firstLine := map[string]int{}
+	misspelt := false
+	for _, e := range entries {
+		kline := e.key.Line
+		if e.aliasLine != 0 {
+			kline = e.aliasLine
+		}
+		key, keyNode := e.key.Value, e.key
+		if keyNode.Kind != yaml.ScalarNode {
+			d.fail(kline, path, "keys must be plain names, got %s", describeNode(keyNode))
+			misspelt = true
 			continue
 		}
-		path = strings.TrimPrefix(path, ".")
-		end := strings.IndexAny(path, ".[")
-		if end < 0 {
-			end = len(path)
-		}
-		key := path[:end]
-		path = path[end:]
-		if t.Kind() != reflect.Struct {
-			return nil
-		}
-		var found reflect.Type
-		for f := range t.Fields() {
-			if strings.Split(f.Tag.Get("yaml"), ",")[0] == key {
-				found = f.Type
+		p := joinPath(path, key)
+		if first, dup := firstLine[key]; dup {
+			// A merged key yields to the mapping's own and to earlier merges, as YAML's
+			// merge key says; only a key written twice is a mistake.
+			if !e.merged {
+				d.fail(kline, p, "duplicate key (first defined at line %d)", first)
+				d.shadowed = append(d.shadowed, p)
 			}
+			continue
 		}
-		if found == nil {
-			return nil
+		firstLine[key] = kline
+		idx, known := fields[key]
+		if !known {
+			d.fail(kline, p, "%s", unknownKeyMessage(key, t))
+			misspelt = true
+			if _, inline := inlineSecretKeys[key]; inline {
+				// The message already says where the secret must go; what follows from its
+				// absence (no secret source, a password that does not open the file) is noise.
+				d.shadowed = append(d.shadowed, path)
+			}
+			continue
 		}
-		t = found
+		d.record(p, kline, e.aliasLine)
+		field := v.Field(idx)
+		if !d.value(e.value, p, field, e.aliasLine) {
+			d.shadowed = append(d.shadowed, p)
+			continue
+		}
+		d.checkZeroDuration(t, key, p, kline, field, e.value)
 	}
-	// yaml decodes through pointers (Registration.Enabled) and names the pointed-to type.
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	if misspelt {
+		d.misspeltIn = append(d.misspeltIn, path)
+		// A misspelt top-level key usually is `tenants` itself: do not also say it is missing.
+		if _, hasTenants := firstLine["tenants"]; path == "" && !hasTenants {
+			d.skipValidation = true
+		}
 	}
-	return t
 }
 
-var configTypes = map[string]reflect.Type{
-	"config.Config":       reflect.TypeFor[Config](),
-	"config.Tenant":       reflect.TypeFor[Tenant](),
-	"config.Credential":   reflect.TypeFor[Credential](),
-	"config.SignIns":      reflect.TypeFor[SignIns](),
-	"config.Registration": reflect.TypeFor[Registration](),
+// entries lists the keys and values of mapping n: its own first, then those of the mappings
+// it merges with "<<" (a mapping or a list of mappings), in order, so that the first
+// occurrence of a key is the one that counts.
+func (d *decoder) entries(n *yaml.Node, path string, aliasLine int, merged bool, out *[]entry) {
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		*out = append(*out, entry{key: k, value: v, aliasLine: aliasLine, merged: merged})
+	}
+	for _, m := range merges {
+		src, srcAlias := deref(m, aliasLine)
+		var sources []*yaml.Node
+		switch src.Kind {
+		case yaml.MappingNode:
+			sources = []*yaml.Node{m}
+		case yaml.SequenceNode:
+			sources = src.Content
+		}
+		if len(sources) == 0 && !isNull(src) {
+			d.fail(lineOr(src, srcAlias), path, "a merge key (<<) takes a mapping or a list of mappings, got %s", describeNode(src))
+			continue
+		}
+		for _, s := range sources {
+			if !d.spend(lineOr(s, srcAlias), path) {
+				return
+			}
+			mn, mAlias := deref(s, srcAlias)
+			switch {
+			case mn.Kind != yaml.MappingNode:
+				d.fail(lineOr(mn, mAlias), path, "a merge key (<<) takes a mapping or a list of mappings, got %s", describeNode(mn))
+			case d.expanding[mn]:
+				d.fail(lineOr(mn, mAlias), path, "alias refers to a value that contains it")
+			default:
+				d.expanding[mn] = true
+				d.entries(mn, path, mAlias, true, out)
+				delete(d.expanding, mn)
+			}
+		}
+	}
+}
+
+func lineOr(n *yaml.Node, aliasLine int) int {
+	if aliasLine != 0 {
+		return aliasLine
+	}
+	return n.Line
+}
+
+// parseBool accepts YAML's true and false, and the yes/no/on/off words of YAML 1.1 that the
+// yaml library has always accepted for boolean fields, so configs written for it keep loading.
+func parseBool(n *yaml.Node) (bool, bool) {
+	if n.Kind != yaml.ScalarNode {
+		return false, false
+	}
+	switch n.ShortTag() {
+	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true, true
+		case "false", "False", "FALSE":
+			return false, true
+		}
+	case "!!str":
+		switch n.Value {
+		case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON":
+			return true, true
+		case "n", "N", "no", "No", "NO", "off", "Off", "OFF":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// zeroMeansDefault lists the durations whose zero value means "use the default": an explicit 0
+// is rejected, otherwise `settle_delay: 0s` would silently become 5m.
+var zeroMeansDefault = map[reflect.Type]map[string]Duration{
+	reflect.TypeFor[SignIns](): {
+		"poll_interval":      DefaultPollInterval,
+		"settle_delay":       DefaultSettleDelay,
+		"reconcile_delay":    DefaultReconcileDelay,
+		"reconcile_interval": DefaultReconcileInterval,
+		"lookback":           DefaultLookback,
+	},
+	reflect.TypeFor[Registration](): {"interval": DefaultRegistrationInterval},
+}
+
+func (d *decoder) checkZeroDuration(t reflect.Type, key, path string, line int, field reflect.Value, n *yaml.Node) {
+	def, ok := zeroMeansDefault[t][key]
+	if !ok || field.Type() != durationType || field.Int() != 0 {
+		return
+	}
+	if n, _ = deref(n, 0); isNull(n) {
+		return // an empty value is the same as an absent key
+	}
+	d.fail(line, path, "must not be 0; omit the key to use the default (%s)", def)
+}
+
+// structFields maps the yaml key of each field of t to the field's index.
+func structFields(t reflect.Type) map[string]int {
+	m := map[string]int{}
+	for i := range t.NumField() {
+		m[yamlKey(t.Field(i))] = i
+	}
+	return m
+}
+
+func yamlKey(f reflect.StructField) string {
+	return strings.Split(f.Tag.Get("yaml"), ",")[0]
 }
 
 // removedKeys are keys that earlier versions accepted; an operator upgrading gets told what
@@ -421,20 +558,16 @@ var inlineSecretKeys = map[string]string{
 	"certificate_password": "inline passwords are not supported: use certificate_password_env or certificate_password_file",
 }
 
-func unknownKeyMessage(key, goType string) string {
+func unknownKeyMessage(key string, t reflect.Type) string {
 	if msg, ok := inlineSecretKeys[key]; ok {
 		return msg
 	}
-	if msg, ok := removedKeys[key]; ok && goType == "config.SignIns" {
+	if msg, ok := removedKeys[key]; ok && t == reflect.TypeFor[SignIns]() {
 		return msg
-	}
-	t, ok := configTypes[goType]
-	if !ok {
-		return "unknown key"
 	}
 	var keys []string
 	for f := range t.Fields() {
-		keys = append(keys, strings.Split(f.Tag.Get("yaml"), ",")[0])
+		keys = append(keys, yamlKey(f))
 	}
 	msg := "unknown key"
 	best, bestDist := "", 3 // suggest only close misspellings
@@ -469,25 +602,31 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func describeGoType(t string) string {
-	switch t {
-	case "string":
-		return "a string"
-	case "bool":
-		return "true or false"
-	case "[]string":
-		return "a list of strings"
-	case "[]config.Duration":
-		return "a list of durations"
-	case "[]config.Tenant":
-		return "a list of tenants"
-	case "config.Duration":
+// describeType says in words what a field of type t takes.
+func describeType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == durationType:
 		return "a duration"
-	}
-	if _, ok := configTypes[t]; ok {
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() == reflect.Struct:
 		return "a mapping of keys"
+	case t.Kind() == reflect.Slice:
+		switch e := t.Elem(); {
+		case e == durationType:
+			return "a list of durations"
+		case e == reflect.TypeFor[Tenant]():
+			return "a list of tenants"
+		case e.Kind() == reflect.String:
+			return "a list of strings"
+		}
 	}
-	return t
+	return t.String()
 }
 
 func describeNode(n *yaml.Node) string {

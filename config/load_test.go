@@ -76,6 +76,21 @@ func TestLoadGood(t *testing.T) {
 			SignIns:      defaultSignIns(),
 			Registration: defaultRegistration(),
 		}}},
+		"anchors.yml": {Tenants: []Tenant{{
+			Name: "contoso", TenantID: "contoso.onmicrosoft.com", Cloud: "public",
+			AuthorityHost: "https://login.microsoftonline.com/", GraphEndpoint: "https://graph.microsoft.com",
+			Credential: Credential{Type: "client_secret", ClientID: "0b8a3c52-5f0e-4d2c-9a3e-1f6b2c7d8e90", ClientSecretEnv: contosoSecretEV},
+			SignIns: SignIns{PollInterval: d("2m"), SettleDelay: d("5m"), ReconcileDelay: d("15m"), ReconcileInterval: d("4m"),
+				Lookback: d("1h"), EventTypes: []string{"interactive", "non_interactive"}, UserWindows: []Duration{d("1h"), d("24h")}},
+			Registration: Registration{Enabled: new(false), Interval: d("1h")},
+		}, {
+			Name: "contoso-eu", TenantID: "6f4e2a1c-93b7-4d58-a0e1-2c7b9d3f5a68", Cloud: "public",
+			AuthorityHost: "https://login.microsoftonline.com/", GraphEndpoint: "https://graph.microsoft.com",
+			Credential: Credential{Type: "client_secret", ClientID: "0b8a3c52-5f0e-4d2c-9a3e-1f6b2c7d8e90", ClientSecretEnv: contosoSecretEV},
+			SignIns: SignIns{PollInterval: d("3m"), SettleDelay: d("5m"), ReconcileDelay: d("15m"), ReconcileInterval: d("4m"),
+				Lookback: d("1h"), EventTypes: []string{"interactive", "non_interactive"}, UserWindows: []Duration{d("1h")}},
+			Registration: defaultRegistration(),
+		}}},
 		"example.yml": {Tenants: []Tenant{{
 			Name: "contoso", TenantID: "6f4e2a1c-93b7-4d58-a0e1-2c7b9d3f5a68", Cloud: "public",
 			AuthorityHost: "https://login.microsoftonline.com/", GraphEndpoint: "https://graph.microsoft.com",

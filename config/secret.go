@@ -8,8 +8,9 @@ import (
 )
 
 // Secret returns the client secret from client_secret_env or client_secret_file. It reads at
-// call time so that a rotated secret is picked up without a reload. Errors name the variable
-// or file, never the value.
+// call time: the Graph client calls it before every token request (see package graphclient), so
+// a secret file rotated in place, as Kubernetes does with mounted secrets, is used from the next
+// token request on, without a reload. Errors name the variable or file, never the value.
 func (c Credential) Secret() (string, error) {
 	switch {
 	case c.ClientSecretEnv != "" && c.ClientSecretFile != "":
@@ -52,7 +53,7 @@ func readEnv(name string) ([]byte, error) {
 // readSecretFile trims trailing newlines because `echo secret > file` and Kubernetes secrets
 // written by hand commonly end with one, and no Entra secret ends with a newline.
 func readSecretFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read secret file: %w", err)
 	}

@@ -1,11 +1,9 @@
 package config
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -169,17 +167,6 @@ func checkHTTPSURL(raw string, pathAllowed bool) error {
 	return nil
 }
 
-func checkCAFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read CA file: %w", err)
-	}
-	if !x509.NewCertPool().AppendCertsFromPEM(b) {
-		return fmt.Errorf("no PEM certificate found in %s", path)
-	}
-	return nil
-}
-
 func (c Credential) validate(p string, errs *errorList) {
 	allowed, known := credentialKeys[c.Type]
 	switch {
@@ -223,7 +210,7 @@ func (c Credential) validate(p string, errs *errorList) {
 		c.validateCertificate(p, errs)
 	case CredentialWorkloadIdentity:
 		if c.FederatedTokenFile != "" {
-			if _, err := os.Stat(c.FederatedTokenFile); err != nil {
+			if err := statFile(c.FederatedTokenFile); err != nil {
 				errs.add(p+".federated_token_file", "%v", err)
 			}
 		}
@@ -251,9 +238,9 @@ func (c Credential) validateCertificate(p string, errs *errorList) {
 		}
 		return
 	}
-	data, err := os.ReadFile(c.CertificateFile)
+	data, err := c.CertificateData()
 	if err != nil {
-		errs.add(p+".certificate_file", "read certificate file: %v", err)
+		errs.add(p+".certificate_file", "%v", err)
 		return
 	}
 	if _, _, err := azidentity.ParseCertificates(data, password); err != nil {

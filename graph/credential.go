@@ -1,10 +1,14 @@
 package graph
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -93,6 +97,80 @@ func newCredential(o CredentialOptions, co azcore.ClientOptions) (azcore.TokenCr
 		return nil, errors.New("no credential type given")
 	}
 	return nil, fmt.Errorf("unknown credential type %q (want client_secret, client_certificate, workload_identity, managed_identity, azure_cli, environment or default)", o.Type)
+}
+
+// NewReloadingCredential returns a credential whose secret material can change while it runs:
+// a client secret or certificate file that Kubernetes (or an operator) rotates in place. Before
+// every token request it calls load, which returns the options as they are now (it re-reads the
+// files); when the secret, certificate or password differs from what the current credential was
+// built with, a new credential replaces it, so the next token is requested with the new secret
+// rather than when the cached token expires, up to an hour later. The contents are compared,
+// not modification times: Kubernetes swaps a symbolic link, and a file rewritten twice within a
+// timestamp's resolution keeps its time. changed, if not nil, is called after each replacement
+// (to log it; it gets no secret).
+func NewReloadingCredential(load func() (CredentialOptions, error), changed func()) (azcore.TokenCredential, error) {
+	r := &reloadingCredential{load: load, changed: changed}
+	if _, err := r.current(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+type reloadingCredential struct {
+	load    func() (CredentialOptions, error)
+	changed func()
+
+	mu    sync.Mutex
+	cred  azcore.TokenCredential
+	sum   [sha256.Size]byte // of the material cred was built with; the material itself is not kept
+	built bool
+}
+
+func (r *reloadingCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	cred, err := r.current()
+	if err != nil {
+		return azcore.AccessToken{}, err
+	}
+	return cred.GetToken(ctx, opts)
+}
+
+// current re-reads the material and returns the credential built from it.
+func (r *reloadingCredential) current() (azcore.TokenCredential, error) {
+	o, err := r.load()
+	if err != nil {
+		return nil, fmt.Errorf("graph: reading the credential's secret: %w", err)
+	}
+	sum := materialSum(o)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.built && sum == r.sum {
+		return r.cred, nil
+	}
+	cred, err := NewCredential(o)
+	if err != nil {
+		return nil, err
+	}
+	replaced := r.built
+	r.cred, r.sum, r.built = cred, sum, true
+	if replaced && r.changed != nil {
+		r.changed()
+	}
+	return cred, nil
+}
+
+// materialSum hashes the parts of o that rotate, each prefixed by its length so that moving
+// bytes from one to the next changes the sum.
+func materialSum(o CredentialOptions) [sha256.Size]byte {
+	h := sha256.New()
+	for _, b := range [][]byte{[]byte(o.Type), []byte(o.ClientSecret), o.Certificate, o.CertificatePassword} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // require checks name/value pairs and names every missing setting at once.

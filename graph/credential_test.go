@@ -7,12 +7,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
 // selfSignedPEM makes a certificate and key as an app registration's certificate credential would
@@ -115,5 +121,79 @@ func TestClientCertificateFlow(t *testing.T) {
 	}
 	if got := seen.Requests()[0].Header.Get("Authorization"); got != "Bearer cert-token-1" {
 		t.Errorf("Authorization = %q", got)
+	}
+}
+
+// A rotated secret is used from the next token request on, not when the cached token expires.
+func TestReloadingCredentialFollowsRotation(t *testing.T) {
+	tn, err := simtenant.Start(simtenant.Options{ClientSecret: "first-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Close()
+	var (
+		mu      sync.Mutex
+		secret  = "first-secret"
+		loadErr error
+		reads   int
+	)
+	load := func() (CredentialOptions, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reads++
+		return CredentialOptions{Type: "client_secret", TenantID: tn.TenantID(), ClientID: tn.ClientID(), ClientSecret: secret,
+			AuthorityHost: tn.AuthorityHost(), DisableInstanceDiscovery: true, HTTPClient: tn.HTTPClient()}, loadErr
+	}
+	changes := 0
+	cred, err := NewReloadingCredential(load, func() { changes++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := policy.TokenRequestOptions{Scopes: []string{tn.GraphEndpoint() + "/.default"}}
+	ctx := context.Background()
+	first, err := cred.GetToken(ctx, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := cred.GetToken(ctx, scope)
+	if err != nil || again.Token != first.Token || tn.Stats().TokensIssued != 1 {
+		t.Fatalf("unchanged secret: want the cached token and one token request; got %v, %d issued", err, tn.Stats().TokensIssued)
+	}
+	if reads != 3 {
+		t.Errorf("load called %d times, want once at construction and once per GetToken (3)", reads)
+	}
+
+	tn.SetClientSecrets("second-secret")
+	mu.Lock()
+	secret = "second-secret"
+	mu.Unlock()
+	rotated, err := cred.GetToken(ctx, scope)
+	if err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if rotated.Token == first.Token || tn.Stats().TokensIssued != 2 || changes != 1 {
+		t.Errorf("after rotation: same token %v, %d issued (want 2), %d changes (want 1)", rotated.Token == first.Token, tn.Stats().TokensIssued, changes)
+	}
+
+	mu.Lock()
+	loadErr = errors.New("read secret file: open /run/secrets/s: no such file or directory")
+	mu.Unlock()
+	if _, err := cred.GetToken(ctx, scope); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("unreadable secret: %v", err)
+	}
+	mu.Lock()
+	loadErr, secret = nil, "a-wrong-secret"
+	mu.Unlock()
+	if _, err := cred.GetToken(ctx, scope); err == nil || !strings.Contains(err.Error(), "AADSTS7000215") {
+		t.Errorf("a wrong secret must fail at the next token request, not an hour later: %v", err)
+	}
+}
+
+func TestReloadingCredentialRejectsBadMaterialAtOnce(t *testing.T) {
+	_, err := NewReloadingCredential(func() (CredentialOptions, error) {
+		return CredentialOptions{Type: "client_certificate", TenantID: "t", ClientID: "c", Certificate: []byte("not a certificate")}, nil
+	}, nil)
+	if err == nil || !strings.Contains(err.Error(), "parsing certificate") {
+		t.Errorf("NewReloadingCredential = %v, want the parse error", err)
 	}
 }

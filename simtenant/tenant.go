@@ -151,6 +151,7 @@ type Tenant struct {
 	skew        time.Duration
 	querySeeds  *mrand.Rand // seeds of shuffled queries, derived from Options.Seed
 	evictWarned bool        // MaxRows has dropped rows and said so once
+	auth        authState   // credentials registered or rotated at run time (authority.go)
 
 	reg      *registrationData
 	regTruth RegistrationTruth
@@ -273,8 +274,12 @@ func (t *Tenant) TenantID() string { return t.opts.TenantID }
 // ClientID returns the application id the authority accepts.
 func (t *Tenant) ClientID() string { return t.opts.ClientID }
 
-// ClientSecret returns the secret the authority accepts.
-func (t *Tenant) ClientSecret() string { return t.opts.ClientSecret }
+// ClientSecret returns the secret the authority accepts (the first, after SetClientSecrets).
+func (t *Tenant) ClientSecret() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.opts.ClientSecret
+}
 
 // CACertPEM returns the PEM of the CA that signed the server certificate.
 func (t *Tenant) CACertPEM() []byte { return append([]byte(nil), t.caPEM...) }

@@ -17,9 +17,9 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/graphclient"
 )
 
 // Report kinds: the seed's three MSOnline reports.
@@ -27,13 +27,6 @@ const (
 	reportRegistered    = "registered"
 	reportNotRegistered = "not-registered"
 	reportAll           = "all"
-)
-
-// Graph's identity-reports budget, which the report shares with a running exporter of the same
-// app registration and tenant.
-const (
-	reportBudgetRequests = 5
-	reportBudgetWindow   = 10 * time.Second
 )
 
 const reportHelp = `Print the seed's MSOnline MFA reports, rebuilt from Microsoft Graph: --report=registered (users registered for MFA), --report=not-registered (users not registered), both without disabled accounts, or --report=all (every user with MFA status and methods, disabled accounts included).
@@ -106,13 +99,13 @@ func (rc *reportCommand) execute(ctx context.Context, configFile string, stdout,
 	if err != nil {
 		return err
 	}
-	per := reportBudgetWindow
+	per := graphclient.PacerWindow
 	if rc.budgetPer > 0 {
 		per = rc.budgetPer
 	}
 	// The report is a separate process: it cannot share a running exporter's budget, so it
 	// paces itself with a budget of its own.
-	client, err := collector.NewGraphClient(tenant, collector.ClientOptions{Pacer: graph.NewPacer(reportBudgetRequests, per), Logger: logger})
+	client, err := graphclient.New(tenant, graphclient.Options{Pacer: graph.NewPacer(graphclient.TenantRequests, per), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", tenant.Name, err)
 	}
@@ -266,10 +259,10 @@ func selectReport(rows []*userRow, kind string) []*userRow {
 // estimateDuration is how long n paced requests take when the budget is whole at the start:
 // the first window's worth go at once, then one window per further batch.
 func estimateDuration(n int, per time.Duration) time.Duration {
-	if n <= reportBudgetRequests {
+	if n <= graphclient.TenantRequests {
 		return 0
 	}
-	batches := (n - 1) / reportBudgetRequests
+	batches := (n - 1) / graphclient.TenantRequests
 	return time.Duration(batches) * per
 }
 
@@ -287,7 +280,7 @@ func roundEstimate(d time.Duration) time.Duration {
 func (rc *reportCommand) fillPerUserState(ctx context.Context, client *graph.Client, rows []*userRow, per time.Duration, stderr io.Writer) error {
 	n := len(rows)
 	fmt.Fprintf(stderr, "reading the per-user MFA state of %d users: one Graph request each, at most %d per %s; this takes about %s\n",
-		n, reportBudgetRequests, per, roundEstimate(estimateDuration(n, per)))
+		n, graphclient.TenantRequests, per, roundEstimate(estimateDuration(n, per)))
 	showBar := *rc.progress == "always" || (*rc.progress == "auto" && rc.isTerminal(stderr))
 	for i, r := range rows {
 		state, err := client.PerUserMFAState(ctx, r.id)
