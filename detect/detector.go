@@ -12,24 +12,29 @@ import (
 // Detector keeps per-user windows and episodes for one tenant. It is safe for concurrent use
 // (ingestion feeds it while a scrape or the detections endpoint reads it).
 //
-// The caller drives time: Observe and Advance take "now", which should be the time up to which
-// rows have been read (the collector's fresh cursor), not the wall clock, so that a burst still
-// being read is not concluded early. Nothing here reads a clock.
+// The caller drives time; nothing here reads a clock. Two times matter:
+//   - now, the current time (Observe, Advance): rows far from it are absurd, and the prompt
+//     window ends at it;
+//   - final (Advance): no row created before it will be fed any more. The collector's reconcile
+//     cursor is exactly that ("every row created before it is final"). Episodes are concluded
+//     and rows forgotten relative to final only, so a row read late, even hours late by the
+//     reconcile pass after an outage, still lands in its window, and nothing is concluded while
+//     a row that could change it may still come.
 type Detector struct {
 	mu     sync.Mutex
 	s      Settings
 	bursts [nKinds]burstKind
 
-	now      int64 // the latest now given to Advance, Unix ns
+	now      int64 // the latest now given, Unix ns
+	final    int64 // the latest final given to Advance, Unix ns; 0 before the first
 	users    map[uint64]*user
 	episodes map[string]*episode
 	kinds    [nKinds]KindCounters
 	self     selfCounters
 	nEvents  int
 
-	prunedAt int64 // the now of the last prune, so that a flood at the cap prunes once per now
-	pruned   bool
-	intern   map[string]string
+	pruned bool // nothing to prune until now or final moves: a flood at the cap prunes once
+	intern map[string]string
 }
 
 // user is the state of one user. A user with prompts only costs the prompt list; detail exists
@@ -115,12 +120,20 @@ func (d *Detector) Settings() Settings {
 }
 
 // Observe feeds classified rows, in any order; a row already seen (same id and time) is not
-// counted again. Rows that no rule reads are ignored without cost.
+// counted again. Rows that no rule reads are ignored without cost. now is the current time.
 func (d *Detector) Observe(now time.Time, evs ...Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.setNow(now)
 	for i := range evs {
 		d.observe(&evs[i], now)
+	}
+}
+
+func (d *Detector) setNow(now time.Time) {
+	if n := now.UnixNano(); n > d.now && now.Unix() >= 0 && now.Unix() <= math.MaxUint32 {
+		d.now = n
+		d.pruned = false
 	}
 }
 
@@ -144,7 +157,7 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	}
 	now, at := nowT.UnixNano(), t.UnixNano()
 	usePrompt := fl&fPrompt != 0 && at > now-int64(d.s.PromptWindow)
-	useDetail := fl&fDetail != 0 && at >= now-int64(d.s.horizon())
+	useDetail := fl&fDetail != 0 && at >= d.final-int64(d.s.horizon())
 	if (fl&fPrompt != 0 && !usePrompt) || (fl&fDetail != 0 && !useDetail) {
 		d.self.late++
 	}
@@ -156,8 +169,8 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	u := d.users[key]
 	if u == nil {
 		if len(d.users) >= d.s.MaxUsers {
-			if !d.pruned || d.prunedAt != now {
-				d.advance(now)
+			if !d.pruned {
+				d.advance()
 			}
 			if len(d.users) >= d.s.MaxUsers {
 				d.self.capHits++
@@ -172,7 +185,7 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 		dup = d.addPrompt(u, uint32(t.Unix()), rowKey(ev.ID)) || dup
 	}
 	if useDetail {
-		dup = d.addDetail(u, ev, uid, fl, at, now) || dup
+		dup = d.addDetail(u, ev, uid, fl, at) || dup
 	}
 	if dup {
 		d.self.duplicates++
@@ -195,7 +208,7 @@ func (d *Detector) str(s string) string {
 }
 
 // addDetail places a row in the user's detection windows; it reports a duplicate.
-func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at, now int64) bool {
+func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64) bool {
 	if u.d == nil {
 		u.d = &detail{}
 	}
@@ -204,9 +217,6 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at, now i
 	if ev.UPN != "" {
 		dd.upn = clip(ev.UPN)
 	}
-	// Conclude what this now concludes before placing the row, so that the result does not
-	// depend on whether the caller called Advance in between.
-	d.conclude(u, now)
 	row := clip(ev.ID)
 	i, found := slices.BinarySearchFunc(dd.events, ref{at, row}, cmpEventRef)
 	if found {
@@ -477,14 +487,14 @@ func (d *Detector) checkSuccess(u *user, e *episode) {
 	}
 }
 
-// conclude makes final the user's episodes that no row arriving at or after now can change, and
-// counts the open ones among them as denied.
-func (d *Detector) conclude(u *user, now int64) {
+// conclude makes final the user's episodes that no row created at or after the final time can
+// change, and counts the open ones among them as denied.
+func (d *Detector) conclude(u *user) {
 	if u.d == nil {
 		return
 	}
 	for _, e := range u.d.eps {
-		if !e.final && now >= e.last+int64(d.s.concludeAfter(e.k)) {
+		if !e.final && d.final >= e.last+int64(d.s.concludeAfter(e.k)) {
 			e.final = true
 			if e.outcome == OutcomeOpen {
 				e.outcome = OutcomeDenied
@@ -494,25 +504,29 @@ func (d *Detector) conclude(u *user, now int64) {
 	}
 }
 
-// Advance concludes the episodes that now concludes and forgets what no later row can need:
-// rows older than the detection horizon, prompts older than the prompt window, users left with
-// nothing, and concluded episodes past their retention. Call it after each page, before
-// exporting the state.
-func (d *Detector) Advance(now time.Time) {
+// Advance moves time: now is the current time, final the time before which no row will be fed
+// any more (the collector's reconcile cursor). Neither goes back. It concludes the episodes no
+// row at or after final can change, and forgets what no later row can need: rows two windows
+// before final, prompts out of the prompt window, users left with nothing, concluded episodes
+// past their retention. Call it after each page, before exporting the state.
+func (d *Detector) Advance(now, final time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.advance(now.UnixNano())
+	d.setNow(now)
+	if f := final.UnixNano(); f > d.final && final.Unix() >= 0 && final.Unix() <= math.MaxUint32 {
+		d.final = f
+		d.pruned = false
+	}
+	d.advance()
 }
 
-func (d *Detector) advance(now int64) {
-	now = max(now, d.now)
-	d.now = now
-	horizon := now - int64(d.s.horizon())
-	promptFrom := (now - int64(d.s.PromptWindow)) / int64(time.Second)
+func (d *Detector) advance() {
+	horizon := d.final - int64(d.s.horizon())
+	promptFrom := (d.now - int64(d.s.PromptWindow)) / int64(time.Second)
 	for key, u := range d.users {
 		u.prompts = prunePrompts(u.prompts, promptFrom)
 		if dd := u.d; dd != nil {
-			d.conclude(u, now)
+			d.conclude(u)
 			cut, _ := slices.BinarySearchFunc(dd.events, ref{horizon, ""}, cmpEventRef)
 			if cut > 0 {
 				dd.events = slices.Delete(dd.events, 0, cut)
@@ -520,7 +534,8 @@ func (d *Detector) advance(now int64) {
 			}
 			dd.eps = slices.DeleteFunc(dd.eps, func(e *episode) bool {
 				// Rows accepted from now on are at or after the horizon; a concluded episode
-				// none of them can reach has nothing left to block.
+				// none of them can reach has nothing left to block (fraud episodes reach one
+				// FraudBlockWindow after their last row, so they stay longer).
 				gone := e.final && e.last+int64(d.s.gap(e.k)) <= horizon
 				if gone {
 					e.inUser = false
@@ -537,8 +552,8 @@ func (d *Detector) advance(now int64) {
 			delete(d.users, key)
 		}
 	}
-	d.expire(now)
-	d.pruned, d.prunedAt = true, now
+	d.expire(d.now)
+	d.pruned = true
 }
 
 // expire takes concluded episodes out of the listing after EpisodeRetention, or beyond the
@@ -605,9 +620,10 @@ type SelfMetrics struct {
 	Duplicates       uint64 // rows fed again (same id and time)
 }
 
-// Snapshot is everything the detector exposes, as of the last Advance.
+// Snapshot is everything the detector exposes.
 type Snapshot struct {
-	Now      time.Time
+	Now      time.Time   // the latest now given
+	Final    time.Time   // the latest final given
 	Kinds    []KindStats // in Kinds() order
 	Prompts  PromptDistribution
 	Self     SelfMetrics
@@ -618,7 +634,7 @@ type Snapshot struct {
 func (d *Detector) Snapshot() Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := Snapshot{Now: time.Unix(0, d.now).UTC()}
+	out := Snapshot{Now: time.Unix(0, d.now).UTC(), Final: time.Unix(0, d.final).UTC()}
 	var open [nKinds]map[string]bool
 	for k := range open {
 		open[k] = map[string]bool{}

@@ -31,11 +31,13 @@
 // # Order, duplicates, lateness
 //
 // Each user's rows are kept sorted by createdDateTime, so a row arriving late lands in its window
-// and may complete an episode; a row seen again (same id and time) is ignored. An episode is
-// concluded (denied, unless a success ended it) once now is LateGrace past the time a row could
-// still join it; from then on it never changes, so a counted episode is never withdrawn. Hence
-// one difference with an in-order read: a late row that would have bridged two episodes already
-// reported joins the earlier one, and they stay two.
+// and may complete an episode; a row seen again (same id and time) is ignored. The caller passes
+// two times: now, the current time, and final, the time before which no row will be fed any more
+// (the collector's reconcile cursor). An episode is concluded (denied, unless a success ended
+// it) once final is past the time a row could still join or end it; from then on it never
+// changes, so a counted episode is never withdrawn. Until then rows may come in any order with
+// the same result, with one exception: a late row that would have bridged two episodes already
+// started joins the earlier one, and they stay two.
 //
 // # Exactly once
 //
@@ -46,7 +48,7 @@
 // # Bounded memory
 //
 // A user is tracked while it has prompts in the prompt window or rows in a detection window
-// (LateGrace plus two burst windows). MaxUsers caps the users (rows of further users are dropped
+// (rows created less than two burst windows before final, or after it). MaxUsers caps the users (rows of further users are dropped
 // and counted), MaxEventsPerUser the rows of one user, MaxListLen every list of an episode, and
 // EpisodeRetention and MaxEpisodes the concluded episodes listed. Strings are clipped to 256
 // bytes, addresses reduced to /24 or /48.

@@ -7,8 +7,8 @@ import (
 
 // Defaults used by the expectations below: rule 1 more than 10 push failures within 5m, rule 2
 // more than 9 declines within 10m, a burst goes on while rows come less than 5m apart, success
-// within 5m of the last row, LateGrace 30m, so a fatigue episode is concluded 5m+30m = 35m after
-// its last row.
+// within 5m of the last row, so a fatigue episode is concluded when the final time reaches 5m
+// after its last row. Steps read with final = now - 20m unless finalAt says otherwise.
 func TestFatigue(t *testing.T) {
 	s := time.Second
 	var zero [3]kindCounts
@@ -28,38 +28,38 @@ func TestFatigue(t *testing.T) {
 	}{
 		{
 			name:   "ten unanswered pushes within five minutes are not more than ten",
-			steps:  []step{{10 * time.Minute, noResponses(alice, "n", 10, 0, 20*s)}},
+			steps:  []step{{now: 10 * time.Minute, rows: noResponses(alice, "n", 10, 0, 20*s)}},
 			counts: zero,
 		},
 		{
 			name:   "eleven unanswered pushes within five minutes start one episode",
-			steps:  []step{{10 * time.Minute, burst}},
+			steps:  []step{{now: 10 * time.Minute, rows: burst}},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
-			// Last row at 200s; concluded at 200s + 35m.
+			// Last row at 200s; concluded when final reaches 200s + 5m.
 			name:   "one second before the conclusion the episode is still open",
-			steps:  []step{{10 * time.Minute, burst}, {200*s + 35*time.Minute - s, nil}},
+			steps:  []step{{now: 10 * time.Minute, rows: burst}, finalAt(500*s - s)},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
-			name:   "concluded denied 35 minutes after its last row",
-			steps:  []step{{10 * time.Minute, burst}, {200*s + 35*time.Minute, nil}},
+			name:   "concluded denied when final is five minutes past its last row",
+			steps:  []step{{now: 10 * time.Minute, rows: burst}, finalAt(500 * s)},
 			counts: deniedOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.final = OutcomeDenied, true })},
 		},
 		{
 			// Rows every 30s from 0 to 300s: the window ending at 300s is (0s, 300s], ten rows.
 			name:   "eleven rows whose first and last are exactly five minutes apart",
-			steps:  []step{{10 * time.Minute, noResponses(alice, "n", 11, 0, 30*s)}},
+			steps:  []step{{now: 10 * time.Minute, rows: noResponses(alice, "n", 11, 0, 30*s)}},
 			counts: zero,
 		},
 		{
 			// Every 29.9s: the last row is at 299s, all eleven are in (-1s, 299s].
 			name:   "eleven rows within 299 seconds",
-			steps:  []step{{10 * time.Minute, noResponses(alice, "n", 11, 0, 29900*time.Millisecond)}},
+			steps:  []step{{now: 10 * time.Minute, rows: noResponses(alice, "n", 11, 0, 29900*time.Millisecond)}},
 			counts: openOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.last = 299 * s })},
 		},
@@ -67,19 +67,19 @@ func TestFatigue(t *testing.T) {
 			// Declines every 60s from 0 to 540s. Rule 1: a 5m window holds at most 5 of them.
 			// Rule 2: (-60s, 540s] holds 10, more than 9.
 			name:   "ten declines within ten minutes start an episode by the second rule",
-			steps:  []step{{10 * time.Minute, declines(alice, "d", 10, 0, time.Minute)}},
+			steps:  []step{{now: 10 * time.Minute, rows: declines(alice, "d", 10, 0, time.Minute)}},
 			counts: openOne,
 			eps:    []epSummary{{kind: KindFatigue, outcome: OutcomeOpen, last: 540 * s, rows: 10, firstRow: "d-00", user: alice}},
 		},
 		{
 			name:   "nine declines within ten minutes are not more than nine",
-			steps:  []step{{10 * time.Minute, declines(alice, "d", 9, 0, time.Minute)}},
+			steps:  []step{{now: 10 * time.Minute, rows: declines(alice, "d", 9, 0, time.Minute)}},
 			counts: zero,
 		},
 		{
 			// Unanswered pushes do not count toward rule 2: ten of them every 60s is nothing.
 			name:   "ten unanswered pushes within ten minutes are not declines",
-			steps:  []step{{10 * time.Minute, noResponses(alice, "n", 10, 0, time.Minute)}},
+			steps:  []step{{now: 10 * time.Minute, rows: noResponses(alice, "n", 10, 0, time.Minute)}},
 			counts: zero,
 		},
 		{
@@ -87,7 +87,7 @@ func TestFatigue(t *testing.T) {
 			// window holds more than 10 (at most 5 + 5), rule 2 fires at 540s and its window
 			// (-60s, 540s] holds all 15 push failures, which all belong to the episode.
 			name: "the second rule's episode takes the unanswered pushes of its window",
-			steps: []step{{10 * time.Minute, cat(
+			steps: []step{{now: 10 * time.Minute, rows: cat(
 				declines(alice, "d", 10, 0, time.Minute),
 				noResponses(alice, "n", 5, 30*s, time.Minute))}},
 			counts: openOne,
@@ -96,70 +96,70 @@ func TestFatigue(t *testing.T) {
 		{
 			// Bursts of 11 at 0..200s and at 500..700s: 500s-200s is exactly the 5m gap.
 			name:   "a burst split by a gap of five minutes is two episodes",
-			steps:  []step{{15 * time.Minute, cat(burst, noResponses(alice, "m", 11, 500*s, 20*s))}},
+			steps:  []step{{now: 15 * time.Minute, rows: cat(burst, noResponses(alice, "m", 11, 500*s, 20*s))}},
 			counts: [3]kindCounts{{started: 2, open: 2, usersOpen: 1}},
 			eps: []epSummary{open,
 				{kind: KindFatigue, outcome: OutcomeOpen, first: 500 * s, last: 700 * s, rows: 11, firstRow: "m-00", user: alice}},
 		},
 		{
 			name:   "a burst split by a gap under five minutes is one episode",
-			steps:  []step{{15 * time.Minute, cat(burst, noResponses(alice, "m", 11, 499*s, 20*s))}},
+			steps:  []step{{now: 15 * time.Minute, rows: cat(burst, noResponses(alice, "m", 11, 499*s, 20*s))}},
 			counts: openOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.last, e.rows = 699*s, 22 })},
 		},
 		{
 			// The gap also joins rows that would not meet a rule on their own.
 			name:   "a slow tail within the gap joins the burst",
-			steps:  []step{{20 * time.Minute, cat(burst, noResponses(alice, "m", 3, 480*s, 280*s))}},
+			steps:  []step{{now: 20 * time.Minute, rows: cat(burst, noResponses(alice, "m", 3, 480*s, 280*s))}},
 			counts: openOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.last, e.rows = 1040*s, 14 })},
 		},
 		{
 			name:   "forty rows in a row are one episode, not one per row",
-			steps:  []step{{15 * time.Minute, noResponses(alice, "n", 40, 0, 20*s)}},
+			steps:  []step{{now: 15 * time.Minute, rows: noResponses(alice, "n", 40, 0, 20*s)}},
 			counts: openOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.last, e.rows = 780*s, 40 })},
 		},
 		{
 			name:   "a success within five minutes of the last row ends the episode in success",
-			steps:  []step{{10 * time.Minute, cat(burst, []Event{success(alice, "s", 260*s)})}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst, []Event{success(alice, "s", 260*s)})}},
 			counts: successOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.successRow = OutcomeSuccess, "s" })},
 		},
 		{
 			// The success is final at once; the conclusion does not count it again as denied.
 			name:   "an episode ended in success stays so when concluded",
-			steps:  []step{{10 * time.Minute, cat(burst, []Event{success(alice, "s", 260*s)})}, {200*s + 35*time.Minute, nil}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst, []Event{success(alice, "s", 260*s)})}, finalAt(500 * s)},
 			counts: successOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.successRow, e.final = OutcomeSuccess, "s", true })},
 		},
 		{
 			name:   "a success 4m59s after the last row still counts",
-			steps:  []step{{10 * time.Minute, cat(burst, []Event{success(alice, "s", 499*s)})}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst, []Event{success(alice, "s", 499*s)})}},
 			counts: successOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.successRow = OutcomeSuccess, "s" })},
 		},
 		{
 			name:   "a success exactly five minutes after the last row is too late",
-			steps:  []step{{10 * time.Minute, cat(burst, []Event{success(alice, "s", 500*s)})}, {200*s + 35*time.Minute, nil}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst, []Event{success(alice, "s", 500*s)})}, finalAt(500 * s)},
 			counts: deniedOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.final = OutcomeDenied, true })},
 		},
 		{
 			name:   "a success before the first push failure does not count",
-			steps:  []step{{10 * time.Minute, cat([]Event{success(alice, "s", -10 * s)}, burst)}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat([]Event{success(alice, "s", -10*s)}, burst)}},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
 			name:   "a success in the middle of the burst ends it in success",
-			steps:  []step{{10 * time.Minute, cat(burst, []Event{success(alice, "s", 100*s)})}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst, []Event{success(alice, "s", 100*s)})}},
 			counts: successOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.successRow = OutcomeSuccess, "s" })},
 		},
 		{
 			name:   "a success read before the burst is found when the episode starts",
-			steps:  []step{{5 * time.Minute, []Event{success(alice, "s", 260*s)}}, {10 * time.Minute, burst}},
+			steps:  []step{{now: 5 * time.Minute, rows: []Event{success(alice, "s", 260*s)}}, {now: 10 * time.Minute, rows: burst}},
 			counts: successOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.successRow = OutcomeSuccess, "s" })},
 		},
@@ -167,57 +167,60 @@ func TestFatigue(t *testing.T) {
 			// Satisfied by a claim in the token is no new MFA: not Sentinel's "MFA successfully
 			// completed".
 			name: "a reused MFA claim is not a success",
-			steps: []step{{10 * time.Minute, cat(burst, []Event{
+			steps: []step{{now: 10 * time.Minute, rows: cat(burst, []Event{
 				row(alice, "s", 260*s, "satisfied", "previously_satisfied", "claim_in_token")})}},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
 			name:   "another user's success does not end the episode",
-			steps:  []step{{10 * time.Minute, cat(burst, []Event{success(bob, "s", 260*s)})}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst, []Event{success(bob, "s", 260*s)})}},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
-			// Row n-05 (100s) arrives 28m20s after its time, within the 30m grace: the eleventh
-			// row completes the episode, which starts at n-00 as if read in order.
+			// Row n-05 (100s) comes on the reconcile read at 21m (final 60s): the eleventh row
+			// completes the episode, which starts at n-00 as if read in order.
 			name: "a late row on the reconcile read completes an episode",
 			steps: []step{
-				{10 * time.Minute, cat(burst[:5], burst[6:])},
-				{30 * time.Minute, burst[5:6]},
+				{now: 10 * time.Minute, rows: cat(burst[:5], burst[6:])},
+				{now: 21 * time.Minute, rows: burst[5:6]},
 			},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
-			name: "ten rows and a late one that is already concluded territory do nothing more",
+			// The caller promised no row before final; one that comes anyway (within the
+			// horizon) joins the concluded episode's range and changes nothing.
+			name: "a row behind the final time does not reopen a concluded episode",
 			steps: []step{
-				{10 * time.Minute, burst},
-				{200*s + 35*time.Minute, []Event{noResponse(alice, "late", 210*s)}},
+				{now: 10 * time.Minute, rows: burst},
+				finalAt(500 * s),
+				{now: 500*s + lag, final: 500 * s, setFinal: true, rows: []Event{noResponse(alice, "late", 210*s)}},
 			},
 			counts: deniedOne,
 			eps:    []epSummary{with(open, func(e *epSummary) { e.outcome, e.final = OutcomeDenied, true })},
 		},
 		{
 			name:   "a page read twice counts its rows once",
-			steps:  []step{{10 * time.Minute, burst}, {11 * time.Minute, burst}},
+			steps:  []step{{now: 10 * time.Minute, rows: burst}, {now: 11 * time.Minute, rows: burst}},
 			counts: openOne,
 			eps:    []epSummary{open},
 		},
 		{
 			name:   "a duplicate cannot make ten rows eleven",
-			steps:  []step{{10 * time.Minute, cat(burst[:10], burst[:1])}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst[:10], burst[:1])}},
 			counts: zero,
 		},
 		{
 			name:   "a benign user with one decline",
-			steps:  []step{{10 * time.Minute, declines(alice, "d", 1, 0, 0)}},
+			steps:  []step{{now: 10 * time.Minute, rows: declines(alice, "d", 1, 0, 0)}},
 			counts: zero,
 		},
 		{
 			// Alternating users: 6 rows for alice, 5 for bob, all within 200s.
 			name: "eleven rows of two users are no episode",
-			steps: []step{{10 * time.Minute, series(11, "n", 0, 20*s, func(id string, off time.Duration) Event {
+			steps: []step{{now: 10 * time.Minute, rows: series(11, "n", 0, 20*s, func(id string, off time.Duration) Event {
 				if off/(20*s)%2 == 0 {
 					return noResponse(alice, id, off)
 				}
@@ -227,14 +230,14 @@ func TestFatigue(t *testing.T) {
 		},
 		{
 			name:   "rows without a user id are no episode",
-			steps:  []step{{10 * time.Minute, noResponses("", "n", 11, 0, 20*s)}},
+			steps:  []step{{now: 10 * time.Minute, rows: noResponses("", "n", 11, 0, 20*s)}},
 			counts: zero,
 		},
 		{
 			// A fraud report is a declined push too: ten unanswered and one reported make more
 			// than ten; the report is also a fraud episode of its own.
 			name:   "a fraud report counts toward push bombing",
-			steps:  []step{{10 * time.Minute, cat(burst[:10], []Event{fraudReport(alice, "n-10", 200*s)})}},
+			steps:  []step{{now: 10 * time.Minute, rows: cat(burst[:10], []Event{fraudReport(alice, "n-10", 200*s)})}},
 			counts: [3]kindCounts{{started: 1, open: 1, usersOpen: 1}, {started: 1, open: 1, usersOpen: 1}},
 			eps: []epSummary{
 				{kind: KindFatigue, outcome: OutcomeOpen, last: 200 * s, rows: 11, firstRow: "n-00", user: alice},
@@ -243,7 +246,7 @@ func TestFatigue(t *testing.T) {
 		},
 		{
 			name: "two users bombed at once are two episodes and two users",
-			steps: []step{{10 * time.Minute, cat(burst, series(11, "b", 0, 20*s, func(id string, off time.Duration) Event {
+			steps: []step{{now: 10 * time.Minute, rows: cat(burst, series(11, "b", 0, 20*s, func(id string, off time.Duration) Event {
 				return noResponse(bob, id, off)
 			}))}},
 			counts: [3]kindCounts{{started: 2, open: 2, usersOpen: 2}},
@@ -272,7 +275,7 @@ func TestFatigueSlowDeclinesStayUnderTheThreshold(t *testing.T) {
 				page = append(page, r)
 			}
 		}
-		steps = append(steps, step{time.Duration(m) * time.Minute, page})
+		steps = append(steps, step{now: time.Duration(m) * time.Minute, rows: page})
 	}
 	snap := run(d, steps...)
 	checkSnapshot(t, snap, [3]kindCounts{}, nil)
@@ -292,7 +295,7 @@ func TestFatigueEpisodeDetails(t *testing.T) {
 	rows[7].Reason = "user_declined"
 	rows[8].CorrelationID = rows[0].CorrelationID
 	rows = append(rows, success(alice, "s", 230*time.Second))
-	snap := run(d, step{10 * time.Minute, rows})
+	snap := run(d, step{now: 10 * time.Minute, rows: rows})
 	if len(snap.Episodes) != 1 {
 		t.Fatalf("episodes = %+v, want one", snap.Episodes)
 	}
@@ -323,7 +326,7 @@ func TestFatigueEpisodeDetails(t *testing.T) {
 // A row every kind of rule ignores costs nothing and changes nothing.
 func TestRowsNoRuleReadsAreIgnored(t *testing.T) {
 	d := newDetector(t, nil)
-	snap := run(d, step{time.Minute, []Event{
+	snap := run(d, step{now: time.Minute, rows: []Event{
 		row(alice, "a", 0, "not_required", "none", "none"),
 		row(alice, "b", 0, "interrupted", push, "none"),
 		row(alice, "c", 0, "not_attempted", "none", "none"),

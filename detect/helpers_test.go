@@ -1,8 +1,8 @@
 package detect
 
 import (
-	"encoding/json"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -79,11 +79,21 @@ func noResponses(user, prefix string, n int, start, every time.Duration) []Event
 
 func cat(parts ...[]Event) []Event { return slices.Concat(parts...) }
 
-// step feeds rows with now = t0+now, then advances to the same now.
+// lag is how far the final time (the collector's reconcile cursor) trails now in the tests: the
+// collector's defaults, settle_delay 5m + reconcile_delay 15m.
+const lag = 20 * time.Minute
+
+// step feeds rows with now = t0+now, then advances to now and final = now - lag, or to the
+// given final when setFinal is set (see finalAt).
 type step struct {
-	now  time.Duration
-	rows []Event
+	now      time.Duration
+	rows     []Event
+	final    time.Duration
+	setFinal bool
 }
+
+// finalAt is a step that only moves the final time to t0+f (and now to f+lag).
+func finalAt(f time.Duration) step { return step{now: f + lag, final: f, setFinal: true} }
 
 func newDetector(t testing.TB, modify func(*Settings)) *Detector {
 	t.Helper()
@@ -100,9 +110,12 @@ func newDetector(t testing.TB, modify func(*Settings)) *Detector {
 
 func run(d *Detector, steps ...step) Snapshot {
 	for _, s := range steps {
-		now := t0.Add(s.now)
+		now, final := t0.Add(s.now), t0.Add(s.now-lag)
+		if s.setFinal {
+			final = t0.Add(s.final)
+		}
 		d.Observe(now, s.rows...)
-		d.Advance(now)
+		d.Advance(now, final)
 	}
 	return d.Snapshot()
 }

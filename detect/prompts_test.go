@@ -104,7 +104,7 @@ func pages(rows []Event, until time.Duration) []step {
 				page = append(page, r)
 			}
 		}
-		steps = append(steps, step{m, page})
+		steps = append(steps, step{now: m, rows: page})
 	}
 	return steps
 }
@@ -131,7 +131,7 @@ func TestPromptWindowEdges(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDetector(t, nil)
-			snap := run(d, step{time.Minute, prompts(alice, "p", 1, 0, 0)}, step{tc.now, nil})
+			snap := run(d, step{now: time.Minute, rows: prompts(alice, "p", 1, 0, 0)}, step{now: tc.now, rows: nil})
 			if snap.Prompts.Users != tc.users || snap.Self.TrackedUsers != tc.users {
 				t.Errorf("prompted users = %d, tracked = %d, want %d", snap.Prompts.Users, snap.Self.TrackedUsers, tc.users)
 			}
@@ -143,7 +143,7 @@ func TestPromptsCountedOnce(t *testing.T) {
 	d := newDetector(t, nil)
 	p := prompts(alice, "p", 3, 0, time.Minute)
 	// Read, read again, then again after the detection windows forgot the rows (2h later).
-	snap := run(d, step{5 * time.Minute, p}, step{6 * time.Minute, p}, step{2 * time.Hour, p})
+	snap := run(d, step{now: 5 * time.Minute, rows: p}, step{now: 6 * time.Minute, rows: p}, step{now: 2 * time.Hour, rows: p})
 	if snap.Prompts.AtMost[2] != 1 || snap.Prompts.MoreThan[1] != 1 || snap.Prompts.MoreThan[2] != 0 {
 		t.Errorf("prompts = %+v, want one user with 3 prompts", snap.Prompts)
 	}
@@ -159,7 +159,7 @@ func TestPromptListKeepsTheLatest(t *testing.T) {
 	d := newDetector(t, nil)
 	late := prompts(alice, "old", 1, 0, 0)
 	recent := prompts(alice, "p", 55, time.Minute, time.Second)
-	snap := run(d, step{2 * time.Minute, recent}, step{3 * time.Minute, late})
+	snap := run(d, step{now: 2 * time.Minute, rows: recent}, step{now: 3 * time.Minute, rows: late})
 	if snap.Prompts.MoreThan[5] != 1 {
 		t.Errorf("prompts = %+v, want one user with more than 50", snap.Prompts)
 	}

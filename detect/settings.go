@@ -37,10 +37,6 @@ type Settings struct {
 	PromptWindow  time.Duration
 	PromptBuckets []int
 
-	// LateGrace is how late (relative to the now passed in) a row may still arrive: an episode
-	// is concluded only once no row that could change it can arrive any more. Set it to the
-	// collector's reconcile delay plus its reconcile interval.
-	LateGrace time.Duration
 	// Rows created more than MaxFuture after now or more than MaxPast before it are absurd:
 	// rejected and counted.
 	MaxFuture time.Duration
@@ -73,8 +69,6 @@ func DefaultSettings() Settings {
 		OATHMinSessions:  10,
 		PromptWindow:     24 * time.Hour,
 		PromptBuckets:    []int{1, 2, 5, 10, 20, 50},
-		// The collector's defaults: reconcile_delay 15m + reconcile_interval 5m, plus margin.
-		LateGrace:        30 * time.Minute,
 		MaxFuture:        time.Hour,
 		MaxPast:          30 * 24 * time.Hour, // Entra keeps sign-ins 30 days
 		MaxUsers:         250_000,
@@ -151,14 +145,11 @@ func (s Settings) Validate() error {
 			return bad("PromptBuckets", "bounds must increase strictly (%d after %d)", b, s.PromptBuckets[i-1])
 		}
 	}
-	if s.LateGrace < 0 || s.LateGrace > maxWindow {
-		return bad("LateGrace", "must be between 0s and %s (got %s)", maxWindow, s.LateGrace)
-	}
 	if s.MaxFuture < 0 {
 		return bad("MaxFuture", "must not be negative (got %s)", s.MaxFuture)
 	}
-	if need := max(s.PromptWindow, s.horizon()); s.MaxPast < need {
-		return bad("MaxPast", "must be at least %s, the longest time a row is used (got %s)", need, s.MaxPast)
+	if s.MaxPast < s.PromptWindow {
+		return bad("MaxPast", "must be at least PromptWindow, %s (got %s)", s.PromptWindow, s.MaxPast)
 	}
 	if s.MaxUsers < 1 {
 		return bad("MaxUsers", "must be at least 1 (got %d)", s.MaxUsers)
@@ -183,12 +174,12 @@ func (s Settings) span() time.Duration {
 	return max(s.FatigueWindow, s.DeclineWindow, s.OATHWindow, s.SuccessWindow)
 }
 
-// horizon is how long a row is kept for the detection windows: a row may arrive up to LateGrace
-// late and then needs the rows one window before it (to count) and one window after it (to
-// chain), so rows are kept LateGrace + 2 windows. A row older than that when it arrives is not
-// placed in any window. Fraud episodes look further: FraudBlockWindow after their last row.
+// horizon is how long before the final time a row is kept for the detection windows. Rows fed
+// from now on are created at or after the final time; they need the rows one window before them
+// (to count) and one gap before them (to chain), so rows older than two windows before the final
+// time can go. Fraud episodes, which reach further, are kept by their own range.
 func (s Settings) horizon() time.Duration {
-	return s.LateGrace + 2*s.span()
+	return 2 * s.span()
 }
 
 // gap is how far from an episode's rows another row still joins it.
@@ -202,10 +193,10 @@ func (s Settings) gap(k int) time.Duration {
 	return s.OATHWindow
 }
 
-// concludeAfter is how long after an episode's last row no row can change it any more: a row
-// joining it (gap), a success ending it (SuccessWindow), each arriving up to LateGrace late.
+// concludeAfter is how long after an episode's last row the final time must be for no row to
+// change the episode any more: neither a row joining it (gap) nor a success ending it.
 func (s Settings) concludeAfter(k int) time.Duration {
-	return max(s.gap(k), s.SuccessWindow) + s.LateGrace
+	return max(s.gap(k), s.SuccessWindow)
 }
 
 // promptKeep is how many prompt times are kept per user: one more than the largest bound is

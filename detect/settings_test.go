@@ -19,9 +19,9 @@ func TestDefaultSettingsAreValid(t *testing.T) {
 		s.OATHWindow != 9*time.Minute || s.SuccessWindow != 5*time.Minute || s.PromptWindow != 24*time.Hour {
 		t.Errorf("defaults drifted from the public rules: %+v", s)
 	}
-	// Default horizon: 30m grace + 2 x 10m.
-	if h := s.horizon(); h != 50*time.Minute {
-		t.Errorf("horizon = %s, want 50m", h)
+	// Default horizon: two of the longest burst window, 10m.
+	if h := s.horizon(); h != 20*time.Minute {
+		t.Errorf("horizon = %s, want 20m", h)
 	}
 }
 
@@ -47,9 +47,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"PromptBuckets", func(s *Settings) { s.PromptBuckets = []int{1, 5, 5} }, "increase strictly (5 after 5)"},
 		{"PromptBuckets", func(s *Settings) { s.PromptBuckets = []int{0, 5} }, "between 1 and 1000 (got 0)"},
 		{"PromptBuckets", func(s *Settings) { s.PromptBuckets = []int{1, 5000} }, "between 1 and 1000 (got 5000)"},
-		{"LateGrace", func(s *Settings) { s.LateGrace = -time.Minute }, "got -1m0s"},
 		{"MaxFuture", func(s *Settings) { s.MaxFuture = -time.Minute }, "not be negative"},
-		{"MaxPast", func(s *Settings) { s.MaxPast = 23 * time.Hour }, "at least 24h0m0s"},
+		{"MaxPast", func(s *Settings) { s.MaxPast = 23 * time.Hour }, "at least PromptWindow, 24h0m0s (got 23h0m0s)"},
 		{"MaxUsers", func(s *Settings) { s.MaxUsers = 0 }, "at least 1"},
 		// The OATH rule needs 20 rows of one user at once.
 		{"MaxEventsPerUser", func(s *Settings) { s.MaxEventsPerUser = 19 }, "at least 20"},

@@ -19,7 +19,8 @@ import (
 // (Prompts, base64 in JSON): about 12 bytes per user and prompt instead of about 40 as JSON.
 type State struct {
 	Version  int            `json:"version"`
-	Now      int64          `json:"now"` // Unix ns of the last Advance
+	Now      int64          `json:"now"`   // Unix ns, the latest now given
+	Final    int64          `json:"final"` // Unix ns, the latest final given
 	Counters Counters       `json:"counters"`
 	Episodes []EpisodeState `json:"episodes,omitempty"`
 	Users    []UserState    `json:"users,omitempty"`
@@ -106,7 +107,7 @@ type EventState struct {
 func (d *Detector) Export() State {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st := State{Version: stateVersion, Now: d.now, Counters: Counters{
+	st := State{Version: stateVersion, Now: d.now, Final: d.final, Counters: Counters{
 		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
 		Absurd: d.self.absurd, Late: d.self.late, Duplicates: d.self.duplicates,
 	}}
@@ -305,7 +306,7 @@ func Restore(s Settings, st State) (*Detector, error) {
 	if st.Version != stateVersion {
 		return nil, fmt.Errorf("%w: version %d, want %d", errCorrupt, st.Version, stateVersion)
 	}
-	d.now = st.Now
+	d.now, d.final = st.Now, st.Final
 	c := st.Counters
 	d.self = selfCounters{capHits: c.CapHits, rowCapHits: c.RowCapHits, unattributable: c.Unattributable,
 		absurd: c.Absurd, late: c.Late, duplicates: c.Duplicates}
