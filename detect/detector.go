@@ -281,6 +281,7 @@ func (d *Detector) placeBurst(u *user, i, k int) {
 		if !into.final {
 			into.add(ev, d.s.MaxListLen)
 			d.chainBurst(u, into)
+			d.rekey(into)
 			d.checkSuccess(u, into)
 		}
 		// A concluded episode keeps its row (so that it cannot start another episode) but no
@@ -424,6 +425,7 @@ func (d *Detector) joinFraud(u *user, i int) {
 	if !into.final {
 		into.add(ev, d.s.MaxListLen)
 		d.chainFraud(u, into)
+		d.rekey(into)
 		d.checkSuccess(u, into)
 	}
 }
@@ -442,16 +444,34 @@ func (d *Detector) chainFraud(u *user, e *episode) {
 
 // register gives a new episode its id and counts it as started.
 func (d *Detector) register(u *user, e *episode) {
-	first := e.signIns[0].id // signIns keeps the earliest rows, so [0] is the first
-	e.id = episodeID(Kinds()[e.k], e.userID, first)
-	for n := 2; d.episodes[e.id] != nil; n++ {
-		// Only a hash collision or a row id reused by Graph gets here; stay deterministic.
-		e.id = episodeID(Kinds()[e.k], e.userID, first+"#"+itoa(n))
-	}
+	e.id = d.idFor(e)
 	d.episodes[e.id] = e
 	u.d.eps = append(u.d.eps, e)
 	e.inUser = true
 	d.kinds[e.k].Started++
+}
+
+// idFor derives the episode's id from its kind, user and first row (signIns keeps the earliest
+// rows, so [0] is the first).
+func (d *Detector) idFor(e *episode) string {
+	first := e.signIns[0].id
+	id := episodeID(Kinds()[e.k], e.userID, first)
+	for n := 2; d.episodes[id] != nil && d.episodes[id] != e; n++ {
+		// Only a hash collision or a row id reused by Graph gets here; stay deterministic.
+		id = episodeID(Kinds()[e.k], e.userID, first+"#"+itoa(n))
+	}
+	return id
+}
+
+// rekey keeps an open episode's id derived from its first row when a late row comes before it,
+// so that the id does not depend on the order rows were read in. A concluded episode never
+// changes, its id included.
+func (d *Detector) rekey(e *episode) {
+	if id := d.idFor(e); id != e.id {
+		delete(d.episodes, e.id)
+		e.id = id
+		d.episodes[id] = e
+	}
 }
 
 func itoa(n int) string {

@@ -11,7 +11,10 @@ import (
 
 // Episode is one detected attack on one user, as listed to an operator.
 type Episode struct {
-	ID        string    `json:"id"` // derived from kind, user and first row: stable across restarts
+	// ID derives from the kind, the user and the first row: the same rows give the same id, in
+	// whatever order and across restarts. It changes only if a late row becomes the first row
+	// of an episode still open.
+	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
 	Outcome   string    `json:"outcome"` // open, success or denied
 	Final     bool      `json:"final"`   // no late row can change it any more
