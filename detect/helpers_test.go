@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -203,4 +204,34 @@ func equalEpisode(a, b Episode) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// orders returns the rows as given, reversed, and shuffled three ways (fixed seeds).
+func orders(rows []Event) [][]Event {
+	out := [][]Event{rows, slices.Clone(rows)}
+	slices.Reverse(out[1])
+	for seed := range uint64(3) {
+		r := slices.Clone(rows)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		rng.Shuffle(len(r), func(a, b int) { r[a], r[b] = r[b], r[a] })
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkCase runs a table case; a case read in one page is also read in other orders, which
+// must not change the result.
+func checkCase(t *testing.T, steps []step, wantCounts [3]kindCounts, wantEps []epSummary, orderFree bool) {
+	t.Helper()
+	if len(steps) != 1 || !orderFree {
+		checkSnapshot(t, run(newDetector(t, nil), steps...), wantCounts, wantEps)
+		return
+	}
+	for i, rows := range orders(steps[0].rows) {
+		t.Run(fmt.Sprintf("order%d", i), func(t *testing.T) {
+			st := steps[0]
+			st.rows = rows
+			checkSnapshot(t, run(newDetector(t, nil), st), wantCounts, wantEps)
+		})
+	}
 }

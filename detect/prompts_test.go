@@ -135,6 +135,13 @@ func TestPromptWindowEdges(t *testing.T) {
 			if snap.Prompts.Users != tc.users || snap.Self.TrackedUsers != tc.users {
 				t.Errorf("prompted users = %d, tracked = %d, want %d", snap.Prompts.Users, snap.Self.TrackedUsers, tc.users)
 			}
+			// Without an Advance (nothing pruned), the distribution still ends at now.
+			d = newDetector(t, nil)
+			run(d, step{now: time.Minute, rows: prompts(alice, "p", 1, 0, 0)})
+			d.Observe(t0.Add(tc.now))
+			if got := d.Snapshot().Prompts.Users; got != tc.users {
+				t.Errorf("before the Advance: prompted users = %d, want %d", got, tc.users)
+			}
 		})
 	}
 }

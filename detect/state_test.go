@@ -280,3 +280,27 @@ func FuzzUnpackPrompts(f *testing.F) {
 		}
 	})
 }
+
+// Every self counter is part of the state.
+func TestSelfCountersSurviveRestore(t *testing.T) {
+	d := newDetector(t, func(s *Settings) { s.MaxUsers = 2; s.MaxEventsPerUser = 20 })
+	abs := decline(bob, "abs", 0)
+	abs.Time = time.Time{}
+	run(d, finalAt(20*time.Minute), step{now: 40 * time.Minute, rows: cat(
+		noResponses(alice, "n", 22, 19*time.Minute, time.Second), // 2 row cap hits: n-00, n-01 go
+		// n-00 again: older than every row held, so a third row cap hit, and a duplicate of the
+		// prompt list.
+		noResponses(alice, "n", 1, 19*time.Minute, 0),
+		[]Event{decline(bob, "late", -time.Second)},  // late for the windows
+		[]Event{abs, decline("", "anon", 0)},         // absurd, unattributable
+		[]Event{decline(carol, "c", 19*time.Minute)}, // third user: cap hit
+	)})
+	want := d.Snapshot().Self
+	if want.CapHits != 1 || want.RowCapHits != 3 || want.Unattributable != 1 || want.AbsurdTimestamps != 1 ||
+		want.LateRows != 1 || want.Duplicates != 1 {
+		t.Fatalf("setup: self = %+v, want one of each and 3 row cap hits", want)
+	}
+	if got := roundTrip(t, d).Snapshot().Self; got != want {
+		t.Errorf("self after restore = %+v, want %+v", got, want)
+	}
+}
