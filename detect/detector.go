@@ -29,9 +29,12 @@ type Detector struct {
 	final    int64 // the latest final given to Advance, Unix ns; 0 before the first
 	users    map[uint64]*user
 	episodes map[string]*episode
+	open     map[*episode]struct{} // episodes not concluded yet
+	promptQ  dueQueue              // users by their earliest prompt (Unix s), against now
+	detailQ  dueQueue              // users by their earliest forgettable row (Unix ns), against final
 	kinds    [nKinds]KindCounters
 	self     selfCounters
-	nEvents  int
+	nRows    int
 
 	pruned bool // nothing to prune until now or final moves: a flood at the cap prunes once
 	intern map[string]string
@@ -40,14 +43,17 @@ type Detector struct {
 // user is the state of one user. A user with prompts only costs the prompt list; detail exists
 // while the user has rows in a detection window or episodes that late rows may still reach.
 type user struct {
-	prompts []prompt
-	d       *detail
+	prompts   []prompt
+	promptDue int64 // the user's live promptQ entry, -1 for none
+	d         *detail
 }
 
 type detail struct {
 	userID, upn string
-	events      []event    // sorted by (at, row)
+	events      []event    // failures, fraud reports, blocks: sorted by (at, row)
+	succ        []ref      // completed MFA (only the time and id matter), sorted
 	eps         []*episode // this user's episodes that a row inside the horizon may still reach
+	due         int64      // the user's live detailQ entry, math.MaxInt64 for none
 }
 
 // event is a row kept for the detection windows. ep holds, per kind, the episode the row
@@ -100,6 +106,7 @@ func New(s Settings) (*Detector, error) {
 		s:        s,
 		users:    map[uint64]*user{},
 		episodes: map[string]*episode{},
+		open:     map[*episode]struct{}{},
 		intern:   map[string]string{},
 	}
 	d.bursts[kFatigue] = burstKind{member: fPush, rules: []burstRule{
@@ -177,15 +184,19 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 				return
 			}
 		}
-		u = &user{}
+		u = &user{promptDue: -1}
 		d.users[key] = u
 	}
 	dup := false
 	if usePrompt {
 		dup = d.addPrompt(u, uint32(t.Unix()), rowKey(ev.ID)) || dup
+		d.schedulePrompt(key, u)
 	}
 	if useDetail {
 		dup = d.addDetail(u, ev, uid, fl, at) || dup
+		if u.d != nil {
+			d.scheduleDetail(key, u.d)
+		}
 	}
 	if dup {
 		d.self.duplicates++
@@ -210,7 +221,7 @@ func (d *Detector) str(s string) string {
 // addDetail places a row in the user's detection windows; it reports a duplicate.
 func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64) bool {
 	if u.d == nil {
-		u.d = &detail{}
+		u.d = &detail{due: math.MaxInt64}
 	}
 	dd := u.d
 	dd.userID = uid
@@ -218,6 +229,9 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64)
 		dd.upn = clip(ev.UPN)
 	}
 	row := clip(ev.ID)
+	if fl&fDetail == fSuccess {
+		return d.addSuccess(dd, ref{at, row})
+	}
 	i, found := slices.BinarySearchFunc(dd.events, ref{at, row}, cmpEventRef)
 	if found {
 		return true
@@ -228,7 +242,7 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64)
 			return false // the new row is the oldest: it is the one that goes
 		}
 		dd.events = slices.Delete(dd.events, 0, 1)
-		d.nEvents--
+		d.nRows--
 		i--
 	}
 	dd.events = slices.Insert(dd.events, i, event{
@@ -237,8 +251,32 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64)
 		appID: d.str(ev.AppID), appName: d.str(ev.AppName), country: d.str(ev.Country),
 		prefix: d.str(ipPrefix(ev.IPAddress)),
 	})
-	d.nEvents++
+	d.nRows++
 	d.place(u, i)
+	return false
+}
+
+// addSuccess keeps a completed MFA, which ends the open episodes it follows (and those that
+// start later around it); it reports a duplicate.
+func (d *Detector) addSuccess(dd *detail, r ref) bool {
+	i, found := slices.BinarySearchFunc(dd.succ, r, cmpRef)
+	if found {
+		return true
+	}
+	if len(dd.succ) >= d.s.MaxEventsPerUser {
+		d.self.rowCapHits++
+		if i == 0 {
+			return false
+		}
+		dd.succ = slices.Delete(dd.succ, 0, 1)
+		d.nRows--
+		i--
+	}
+	dd.succ = slices.Insert(dd.succ, i, r)
+	d.nRows++
+	for _, e := range dd.eps {
+		d.checkSuccess(dd, e)
+	}
 	return false
 }
 
@@ -256,11 +294,6 @@ func (d *Detector) place(u *user, i int) {
 	}
 	if fl&fOATH != 0 {
 		d.placeBurst(u, i, kOATH)
-	}
-	if fl&fSuccess != 0 {
-		for _, e := range u.d.eps {
-			d.checkSuccess(u, e)
-		}
 	}
 }
 
@@ -282,7 +315,7 @@ func (d *Detector) placeBurst(u *user, i, k int) {
 			into.add(ev, d.s.MaxListLen)
 			d.chainBurst(u, into)
 			d.rekey(into)
-			d.checkSuccess(u, into)
+			d.checkSuccess(u.d, into)
 		}
 		// A concluded episode keeps its row (so that it cannot start another episode) but no
 		// longer changes: it has been counted and reported.
@@ -312,7 +345,7 @@ func (d *Detector) placeBurst(u *user, i, k int) {
 	}
 	d.chainBurst(u, e)
 	d.register(u, e)
-	d.checkSuccess(u, e)
+	d.checkSuccess(u.d, e)
 }
 
 // trigger looks at every window that contains the row at index i and returns the end time of the
@@ -403,7 +436,7 @@ func (d *Detector) startFraud(u *user, i int) {
 	e.add(ev, d.s.MaxListLen)
 	d.chainFraud(u, e)
 	d.register(u, e)
-	d.checkSuccess(u, e)
+	d.checkSuccess(u.d, e)
 }
 
 // joinFraud puts a user_blocked row into the latest fraud episode it follows. A block with no
@@ -426,7 +459,7 @@ func (d *Detector) joinFraud(u *user, i int) {
 		into.add(ev, d.s.MaxListLen)
 		d.chainFraud(u, into)
 		d.rekey(into)
-		d.checkSuccess(u, into)
+		d.checkSuccess(u.d, into)
 	}
 }
 
@@ -446,6 +479,7 @@ func (d *Detector) chainFraud(u *user, e *episode) {
 func (d *Detector) register(u *user, e *episode) {
 	e.id = d.idFor(e)
 	d.episodes[e.id] = e
+	d.open[e] = struct{}{}
 	u.d.eps = append(u.d.eps, e)
 	e.inUser = true
 	d.kinds[e.k].Started++
@@ -489,38 +523,15 @@ func itoa(n int) string {
 
 // checkSuccess ends an open episode in success when the user completed MFA between its first row
 // and SuccessWindow after its last (Sentinel: "MFA spamming followed by successful login").
-func (d *Detector) checkSuccess(u *user, e *episode) {
+func (d *Detector) checkSuccess(dd *detail, e *episode) {
 	if e.outcome != OutcomeOpen || e.final {
 		return
 	}
 	hi := e.last + int64(d.s.SuccessWindow)
-	for j := range u.d.events {
-		m := &u.d.events[j]
-		if m.at >= hi {
-			return
-		}
-		if m.fl&fSuccess != 0 && m.at >= e.first {
-			e.outcome, e.successAt, e.successRow = OutcomeSuccess, m.at, m.row
-			d.kinds[e.k].EndedSuccess++
-			return
-		}
-	}
-}
-
-// conclude makes final the user's episodes that no row created at or after the final time can
-// change, and counts the open ones among them as denied.
-func (d *Detector) conclude(u *user) {
-	if u.d == nil {
-		return
-	}
-	for _, e := range u.d.eps {
-		if !e.final && d.final >= e.last+int64(d.s.concludeAfter(e.k)) {
-			e.final = true
-			if e.outcome == OutcomeOpen {
-				e.outcome = OutcomeDenied
-				d.kinds[e.k].EndedDenied++
-			}
-		}
+	i, _ := slices.BinarySearchFunc(dd.succ, ref{e.first, ""}, cmpRef)
+	if i < len(dd.succ) && dd.succ[i].at < hi {
+		e.outcome, e.successAt, e.successRow = OutcomeSuccess, dd.succ[i].at, dd.succ[i].id
+		d.kinds[e.k].EndedSuccess++
 	}
 }
 
@@ -528,7 +539,8 @@ func (d *Detector) conclude(u *user) {
 // any more (the collector's reconcile cursor). Neither goes back. It concludes the episodes no
 // row at or after final can change, and forgets what no later row can need: rows two windows
 // before final, prompts out of the prompt window, users left with nothing, concluded episodes
-// past their retention. Call it after each page, before exporting the state.
+// past their retention. Call it after each page, before exporting the state. Its cost grows with
+// what it forgets, not with the number of users tracked.
 func (d *Detector) Advance(now, final time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -541,39 +553,122 @@ func (d *Detector) Advance(now, final time.Time) {
 }
 
 func (d *Detector) advance() {
-	horizon := d.final - int64(d.s.horizon())
-	promptFrom := (d.now - int64(d.s.PromptWindow)) / int64(time.Second)
-	for key, u := range d.users {
-		u.prompts = prunePrompts(u.prompts, promptFrom)
-		if dd := u.d; dd != nil {
-			d.conclude(u)
-			cut, _ := slices.BinarySearchFunc(dd.events, ref{horizon, ""}, cmpEventRef)
-			if cut > 0 {
-				dd.events = slices.Delete(dd.events, 0, cut)
-				d.nEvents -= cut
+	// Conclude: an episode no row created at or after final can join or end.
+	for e := range d.open {
+		if d.final >= e.last+int64(d.s.concludeAfter(e.k)) {
+			e.final = true
+			delete(d.open, e)
+			if e.outcome == OutcomeOpen {
+				e.outcome = OutcomeDenied
+				d.kinds[e.k].EndedDenied++
 			}
-			dd.eps = slices.DeleteFunc(dd.eps, func(e *episode) bool {
-				// Rows accepted from now on are at or after the horizon; a concluded episode
-				// none of them can reach has nothing left to block (fraud episodes reach one
-				// FraudBlockWindow after their last row, so they stay longer).
-				gone := e.final && e.last+int64(d.s.gap(e.k)) <= horizon
-				if gone {
-					e.inUser = false
-				}
-				return gone
-			})
-			if len(dd.events) == 0 && len(dd.eps) == 0 {
-				u.d = nil
-			} else if cap(dd.events) > 2*len(dd.events)+8 {
-				dd.events = slices.Clip(slices.Clone(dd.events))
+			// Once concluded it can be forgotten by its user: schedule that.
+			key := userKey(e.userID)
+			if u := d.users[key]; u != nil && u.d != nil {
+				d.scheduleDetail(key, u.d)
 			}
 		}
-		if len(u.prompts) == 0 && u.d == nil {
-			delete(d.users, key)
+	}
+	// Prompts at or before this second are out of the window (now-W, now].
+	from := (d.now - int64(d.s.PromptWindow)) / int64(time.Second)
+	for {
+		q, ok := d.promptQ.popBefore(from + 1)
+		if !ok {
+			break
 		}
+		u := d.users[q.key]
+		if u == nil || u.promptDue != q.at {
+			continue // stale: the user's earliest prompt changed since
+		}
+		u.promptDue = -1
+		u.prompts = prunePrompts(u.prompts, from)
+		d.schedulePrompt(q.key, u)
+		d.dropIfEmpty(q.key, u)
+	}
+	// Rows two windows before final can no longer count nor chain for a row fed from now on.
+	cut := d.final - int64(d.s.horizon())
+	for {
+		q, ok := d.detailQ.popBefore(cut)
+		if !ok {
+			break
+		}
+		u := d.users[q.key]
+		if u == nil || u.d == nil || u.d.due != q.at {
+			continue
+		}
+		u.d.due = math.MaxInt64
+		if d.pruneDetail(u.d, cut) {
+			u.d = nil
+		} else {
+			d.scheduleDetail(q.key, u.d)
+		}
+		d.dropIfEmpty(q.key, u)
 	}
 	d.expire(d.now)
 	d.pruned = true
+}
+
+// pruneDetail forgets the rows before cut and the concluded episodes no row at or after cut can
+// reach; it reports whether nothing is left.
+func (d *Detector) pruneDetail(dd *detail, cut int64) bool {
+	n, _ := slices.BinarySearchFunc(dd.events, ref{cut, ""}, cmpEventRef)
+	m, _ := slices.BinarySearchFunc(dd.succ, ref{cut, ""}, cmpRef)
+	if n > 0 || m > 0 {
+		// Copy rather than reslice, so that the dropped head does not stay allocated.
+		dd.events = slices.Clone(dd.events[n:])
+		dd.succ = slices.Clone(dd.succ[m:])
+		d.nRows -= n + m
+	}
+	dd.eps = slices.DeleteFunc(dd.eps, func(e *episode) bool {
+		gone := e.final && e.last+int64(d.s.gap(e.k)) <= cut
+		if gone {
+			e.inUser = false
+		}
+		return gone
+	})
+	return len(dd.events) == 0 && len(dd.succ) == 0 && len(dd.eps) == 0
+}
+
+// schedulePrompt keeps the user's promptQ entry on its earliest prompt.
+func (d *Detector) schedulePrompt(key uint64, u *user) {
+	if len(u.prompts) == 0 {
+		u.promptDue = -1
+		return
+	}
+	if at := int64(u.prompts[0].sec); at != u.promptDue {
+		u.promptDue = at
+		d.promptQ.push(at, key)
+	}
+}
+
+// scheduleDetail keeps the user's detailQ entry on the earliest thing pruneDetail may forget:
+// its earliest row, or a concluded episode (forgettable once its last row plus gap is behind
+// the cut, hence the -1 against popBefore's strict comparison).
+func (d *Detector) scheduleDetail(key uint64, dd *detail) {
+	at := int64(math.MaxInt64)
+	if len(dd.events) > 0 {
+		at = dd.events[0].at
+	}
+	if len(dd.succ) > 0 {
+		at = min(at, dd.succ[0].at)
+	}
+	for _, e := range dd.eps {
+		if e.final {
+			at = min(at, e.last+int64(d.s.gap(e.k))-1)
+		}
+	}
+	if at != dd.due {
+		dd.due = at
+		if at != math.MaxInt64 {
+			d.detailQ.push(at, key)
+		}
+	}
+}
+
+func (d *Detector) dropIfEmpty(key uint64, u *user) {
+	if len(u.prompts) == 0 && u.d == nil {
+		delete(d.users, key)
+	}
 }
 
 // expire takes concluded episodes out of the listing after EpisodeRetention, or beyond the
@@ -693,7 +788,7 @@ func (d *Detector) Snapshot() Snapshot {
 	}
 	out.Prompts = d.promptDistribution()
 	out.Self = SelfMetrics{
-		TrackedUsers: len(d.users), TrackedRows: d.nEvents, Episodes: len(d.episodes),
+		TrackedUsers: len(d.users), TrackedRows: d.nRows, Episodes: len(d.episodes),
 		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
 		AbsurdTimestamps: d.self.absurd, LateRows: d.self.late, Duplicates: d.self.duplicates,
 	}

@@ -150,7 +150,10 @@ func TestPromptsCountedOnce(t *testing.T) {
 	d := newDetector(t, nil)
 	p := prompts(alice, "p", 3, 0, time.Minute)
 	// Read, read again, then again after the detection windows forgot the rows (2h later).
-	snap := run(d, step{now: 5 * time.Minute, rows: p}, step{now: 6 * time.Minute, rows: p}, step{now: 2 * time.Hour, rows: p})
+	if s := run(d, step{now: 5 * time.Minute, rows: p}, step{now: 6 * time.Minute, rows: p}).Self; s.TrackedRows != 3 || s.Duplicates != 3 {
+		t.Errorf("after reading twice: self = %+v, want the 3 completed MFAs held once and 3 duplicates", s)
+	}
+	snap := run(d, step{now: 2 * time.Hour, rows: p})
 	if snap.Prompts.AtMost[2] != 1 || snap.Prompts.MoreThan[1] != 1 || snap.Prompts.MoreThan[2] != 0 {
 		t.Errorf("prompts = %+v, want one user with 3 prompts", snap.Prompts)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -79,10 +80,11 @@ type RefState struct {
 
 // UserState is a user with rows in a detection window, or episodes late rows may still reach.
 type UserState struct {
-	UserID   string       `json:"user_id"`
-	UPN      string       `json:"upn,omitempty"`
-	Rows     []EventState `json:"rows,omitempty"`
-	Episodes []string     `json:"episodes,omitempty"` // ids
+	UserID    string       `json:"user_id"`
+	UPN       string       `json:"upn,omitempty"`
+	Rows      []EventState `json:"rows,omitempty"`
+	Successes []RefState   `json:"successes,omitempty"` // completed MFA rows
+	Episodes  []string     `json:"episodes,omitempty"`  // ids
 }
 
 // EventState is a row in a detection window. Its rule flags are derived again from Outcome,
@@ -178,6 +180,9 @@ func (dd *detail) state() UserState {
 			AppID: ev.appID, AppName: ev.appName, Country: ev.country, IPPrefix: ev.prefix,
 			Fatigue: id(ev.ep[kFatigue]), Fraud: id(ev.ep[kFraud]), OATH: id(ev.ep[kOATH]),
 		})
+	}
+	for _, r := range dd.succ {
+		us.Successes = append(us.Successes, RefState{r.at, r.id})
 	}
 	for _, e := range dd.eps {
 		us.Episodes = append(us.Episodes, e.id)
@@ -326,13 +331,16 @@ func Restore(s Settings, st State) (*Detector, error) {
 			return nil, fmt.Errorf("%w: episode %s twice", errCorrupt, e.id)
 		}
 		d.episodes[e.id] = e
+		if !e.final {
+			d.open[e] = struct{}{}
+		}
 	}
 	prompts, err := unpackPrompts(st.Prompts, s.promptKeep())
 	if err != nil {
 		return nil, err
 	}
 	for key, ps := range prompts {
-		d.users[key] = &user{prompts: ps}
+		d.users[key] = &user{prompts: ps, promptDue: -1}
 	}
 	for _, us := range st.Users {
 		if us.UserID == "" {
@@ -341,13 +349,13 @@ func Restore(s Settings, st State) (*Detector, error) {
 		key := userKey(us.UserID)
 		u := d.users[key]
 		if u == nil {
-			u = &user{}
+			u = &user{promptDue: -1}
 			d.users[key] = u
 		}
 		if u.d != nil {
 			return nil, fmt.Errorf("%w: user %s twice", errCorrupt, us.UserID)
 		}
-		dd := &detail{userID: us.UserID, upn: us.UPN}
+		dd := &detail{userID: us.UserID, upn: us.UPN, due: math.MaxInt64}
 		for _, id := range us.Episodes {
 			e := d.episodes[id]
 			if e == nil || e.userID != us.UserID {
@@ -375,12 +383,21 @@ func Restore(s Settings, st State) (*Detector, error) {
 		}
 		slices.SortFunc(dd.events, func(a, b event) int { return cmpEventRef(a, ref{b.at, b.row}) })
 		dd.events = slices.CompactFunc(dd.events, func(a, b event) bool { return a.at == b.at && a.row == b.row })
-		d.nEvents += len(dd.events)
-		if len(dd.events) > 0 || len(dd.eps) > 0 {
+		for _, r := range us.Successes {
+			dd.succ = append(dd.succ, ref{r.At, r.ID})
+		}
+		slices.SortFunc(dd.succ, cmpRef)
+		dd.succ = slices.Compact(dd.succ)
+		d.nRows += len(dd.events) + len(dd.succ)
+		if len(dd.events) > 0 || len(dd.succ) > 0 || len(dd.eps) > 0 {
 			u.d = dd
 		}
-		if len(u.prompts) == 0 && u.d == nil {
-			delete(d.users, key)
+		d.dropIfEmpty(key, u)
+	}
+	for key, u := range d.users {
+		d.schedulePrompt(key, u)
+		if u.d != nil {
+			d.scheduleDetail(key, u.d)
 		}
 	}
 	// Listing (retention) is recomputed from the restored now.

@@ -304,3 +304,24 @@ func TestSelfCountersSurviveRestore(t *testing.T) {
 		t.Errorf("self after restore = %+v, want %+v", got, want)
 	}
 }
+
+// A restored detector forgets its users like the original: the restored prompts and rows are
+// scheduled for pruning too.
+func TestRestoredStateIsForgottenInTime(t *testing.T) {
+	d := newDetector(t, nil)
+	run(d, scenarioPages()[:30]...)
+	r := roundTrip(t, d)
+	if s := r.Snapshot().Self; s.TrackedUsers != 3 || s.TrackedRows == 0 {
+		t.Fatalf("restored self = %+v, want 3 users with rows", s)
+	}
+	r.Advance(t0.Add(25*time.Hour), t0.Add(25*time.Hour-lag))
+	snap := r.Snapshot()
+	if snap.Self.TrackedUsers != 0 || snap.Self.TrackedRows != 0 {
+		t.Errorf("a day later: self = %+v, want nothing tracked", snap.Self)
+	}
+	for _, k := range snap.Kinds {
+		if k.Open != 0 {
+			t.Errorf("%s: %d episodes still open a day later", k.Kind, k.Open)
+		}
+	}
+}
