@@ -3,9 +3,10 @@
 // keeps the per-user state itself, so that metrics can count users and episodes without a
 // series per user; the identities stay in the episodes, for a protected endpoint.
 //
-// It is pure: no I/O, no clock (the caller passes now), no other package of the project. The
-// caller converts its rows into Event, feeds them with Observe, calls Advance after each page,
-// reads Snapshot, and commits Export with its cursors.
+// It is pure: no I/O, no clock (the caller passes the time), no other package of the project.
+// The caller converts its rows into Event, feeds them with Observe, calls Advance after each page
+// with the current time and its reconcile cursor, reads Snapshot, and commits Export with its
+// cursors.
 //
 // # Rules (defaults from public detection content)
 //
@@ -24,9 +25,9 @@
 //     prompts analysis"), counted into buckets 1, 2, 5, 10, 20, 50.
 //
 // Windows are half-open and slide over createdDateTime: rows at t1 <= t2 are within W of each
-// other when t2-t1 < W. A row is a prompt when it is an MFA attempt that asked the user for something: a
-// satisfied row that reused an earlier MFA or skipped it is not, nor is a denial that never
-// reached the user (blocked, nothing registered, the phone unreachable...).
+// other when t2-t1 < W. A row is a prompt when it is an MFA attempt that asked the user for
+// something: a satisfied row that reused an earlier MFA or skipped it is not, nor is a denial
+// that never reached the user (blocked, nothing registered, the phone unreachable...).
 //
 // # Order, duplicates, lateness
 //
@@ -36,8 +37,10 @@
 // (the collector's reconcile cursor). An episode is concluded (denied, unless a success ended
 // it) once final is past the time a row could still join or end it; from then on it never
 // changes, so a counted episode is never withdrawn. Until then rows may come in any order with
-// the same result, with one exception: a late row that would have bridged two episodes already
-// started joins the earlier one, and they stay two.
+// the same result (episode ids included), with two exceptions, both because an episode never
+// gives rows away: a late row that would have bridged two episodes already started joins the
+// earlier one, and they stay two; a user_blocked row read before a second fraud report that
+// precedes it stays with the first report.
 //
 // # Exactly once
 //
@@ -48,8 +51,9 @@
 // # Bounded memory
 //
 // A user is tracked while it has prompts in the prompt window or rows in a detection window
-// (rows created less than two burst windows before final, or after it). MaxUsers caps the users (rows of further users are dropped
-// and counted), MaxEventsPerUser the rows of one user, MaxListLen every list of an episode, and
-// EpisodeRetention and MaxEpisodes the concluded episodes listed. Strings are clipped to 256
-// bytes, addresses reduced to /24 or /48.
+// (created less than two burst windows before final, or after it). MaxUsers caps the users (rows
+// of further users are dropped and counted), MaxEventsPerUser the rows of one user (the oldest
+// goes), MaxListLen every list of an episode, EpisodeRetention and MaxEpisodes the concluded
+// episodes listed. Strings are clipped to 256 bytes, addresses reduced to /24 or /48. Advance
+// visits only the users something of whom expires, through two queues ordered by due time.
 package detect

@@ -89,3 +89,24 @@ func TestNewKeepsItsOwnCopyOfTheBuckets(t *testing.T) {
 		t.Errorf("bucket 0 = %d after the caller changed its slice, want 1", got)
 	}
 }
+
+// The documented rules follow the settings: other settings, other numbers.
+func TestRulesMarkdownFollowsTheSettings(t *testing.T) {
+	def := RulesMarkdown(DefaultSettings())
+	for _, want := range []string{
+		"more than 10 push failures", "within 5m", "more than 9 declines", "within 10m", "less than 1h after the report",
+		"at least 20 failed steps", "at least 10 distinct correlation ids within 9m", "trailing 24h", "buckets 1, 2, 5, 10, 20, 50 and +Inf",
+	} {
+		if !strings.Contains(def, want) {
+			t.Errorf("default rules miss %q:\n%s", want, def)
+		}
+	}
+	s := DefaultSettings()
+	s.FatigueMoreThan, s.FatigueWindow, s.FraudBlockWindow, s.OATHMinSessions, s.PromptBuckets = 7, 90*time.Second, 30*time.Minute, 4, []int{3, 30}
+	other := RulesMarkdown(s)
+	for _, want := range []string{"more than 7 push failures", "within 1m30s", "less than 30m after the report", "at least 4 distinct", "buckets 3, 30 and +Inf"} {
+		if !strings.Contains(other, want) {
+			t.Errorf("rules with other settings miss %q:\n%s", want, other)
+		}
+	}
+}
