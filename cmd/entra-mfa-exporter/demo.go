@@ -24,6 +24,11 @@ const (
 	demoReconcileDelay    = time.Minute // the configuration's minimum
 	demoReconcileInterval = 10 * time.Second
 	demoLatenessScale     = 0.02
+	// The simulated tenant forgets rows the exporter can no longer ask for (look-back plus the
+	// reconcile horizon, with a margin) and holds at most demoMaxRows, so a demo left running
+	// for days keeps a bounded memory (a padded row costs about 12 KB).
+	demoRetention = demoBackfill + 5*time.Minute
+	demoMaxRows   = 20_000
 )
 
 // startDemo starts the simulated tenant in-process and returns a configuration that points the
@@ -34,6 +39,8 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 	sim, err := simtenant.Start(simtenant.Options{
 		Seed:          time.Now().UnixNano(),
 		LatenessScale: demoLatenessScale,
+		Retention:     demoRetention,
+		MaxRows:       demoMaxRows,
 		Logger:        logger.With("component", "simtenant"),
 	})
 	if err != nil {
@@ -100,7 +107,7 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 // maxBurst caps one burst request. A burst of 100,000 rows took 18 s and 3 GB; a thousand is
 // already far above what the failure-spike alert needs (the end-to-end test sends 600), and a
 // demo user who wants more can call again.
-const maxBurst = 1000
+const maxBurst = simtenant.MaxBurst
 
 // burstHandler lets a demo user (and the end-to-end tests of the alert rules) make the simulated
 // tenant emit a burst of MFA denials now: POST /-/demo/burst?kind=user_declined&n=200. Kinds are
