@@ -28,8 +28,8 @@ type tenantState struct {
 	Reconcile time.Time          `json:"reconcile"` // every row created before this, except inside Gaps, is final: counted, or missed for good
 	Gaps      []interval         `json:"gaps,omitempty"`
 	Forgotten time.Time          `json:"forgotten,omitzero"` // newest createdDateTime of a forgotten id: no read may start at or before it
-	Seen      map[string]int64   `json:"seen"`     // row id -> createdDateTime (Unix ns), for rows a later read may return (cursor.go forgettable)
-	Counters  map[string]float64 `json:"counters"` // durable counter key (see counters.go) -> value
+	Seen      map[string]int64   `json:"seen"`               // row id -> createdDateTime (Unix ns), for rows a later read may return (cursor.go forgettable)
+	Counters  map[string]float64 `json:"counters"`           // durable counter key (see counters.go) -> value
 	Users     usersState         `json:"users"`
 	Committed time.Time          `json:"committed"`
 }
