@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"hash/maphash"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -49,10 +49,10 @@ const (
 	// million rows and about 33 minutes of the tenant's request budget (5 per 10 s). Directory
 	// collections (users, registration details) are read whole: 10,000 pages hold 10 million
 	// users. Each time box is the time its page cap takes at the budget's full rate, with slack.
-	defaultSignInMaxPages      = 1000
-	defaultSignInTimeBox       = time.Hour
-	defaultCollectionMaxPages  = 10000
-	defaultCollectionTimeBox   = 6 * time.Hour
+	defaultSignInMaxPages     = 1000
+	defaultSignInTimeBox      = time.Hour
+	defaultCollectionMaxPages = 10000
+	defaultCollectionTimeBox  = 6 * time.Hour
 )
 
 // Observer receives the client's metrics hooks. Implementations must be cheap: they are called on
