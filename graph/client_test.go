@@ -321,6 +321,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 		name        string
 		replies     func(base string) []reply
 		maxRetries  int
+		timeout     time.Duration // per attempt; 0: the default of two minutes
 		wantErr     bool
 		wantRetries []string
 		wantCodes   []int
@@ -362,6 +363,9 @@ func TestRetriesTransientFailures(t *testing.T) {
 			replies: func(base string) []reply {
 				return []reply{slow, {status: 200, body: fixture(t, "page3.json", base)}}
 			},
+			// The first attempt hangs until it times out. The timeout is far above what the second
+			// attempt needs even on a loaded machine under -race, so only the first one times out.
+			timeout:     2 * time.Second,
 			wantRetries: []string{"timeout"},
 			wantCodes:   []int{0, 200},
 		},
@@ -374,7 +378,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 			s.replies = tt.replies(srv.URL)
 			env := newTestClient(t, srv, func(o *Options) {
 				o.MaxRetries = tt.maxRetries
-				o.RequestTimeout = 200 * time.Millisecond
+				o.RequestTimeout = tt.timeout
 			})
 			var pages [][]SignIn
 			err := env.client.SignIns(context.Background(), testQuery, collect(&pages))
