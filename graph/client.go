@@ -361,7 +361,7 @@ func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr h
 	for pages := 0; pageURL != ""; pages++ {
 		h := maphash.String(seed, pageURL)
 		if _, loop := seen[h]; loop {
-			return fmt.Errorf("graph %s: %w: %s was already read %d pages ago or less", endpoint, ErrPagingLoop, pageURL, pages)
+			return fmt.Errorf("graph %s: %w: after %d pages, the next link %s points to a page already read", endpoint, ErrPagingLoop, pages, pageURL)
 		}
 		seen[h] = struct{}{}
 		if lim.maxPages > 0 && pages >= lim.maxPages {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,17 +178,15 @@ func (t *keyTable) find(key []byte) int {
 }
 
 func (t *keyTable) findFold(key []byte) int {
-	for _, c := range key {
-		if c >= 0x80 {
-			// Some non-ASCII runes fold onto ASCII letters (the Kelvin sign onto k): compare with
-			// every name, lengths differ.
-			for i, n := range t.names {
-				if bytes.EqualFold(key, unsafe.Slice(unsafe.StringData(n), len(n))) {
-					return i
-				}
+	if !isASCII(key) {
+		// Some non-ASCII runes fold onto ASCII letters (the Kelvin sign onto k): compare with
+		// every name, lengths differ.
+		for i, n := range t.names {
+			if bytes.EqualFold(key, unsafe.Slice(unsafe.StringData(n), len(n))) {
+				return i
 			}
-			return -1
 		}
+		return -1
 	}
 	if len(key) >= len(t.byLen) {
 		return -1
@@ -202,6 +201,21 @@ func (t *keyTable) findFold(key []byte) int {
 		}
 	}
 	return -1
+}
+
+func isASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&msb != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func asciiEqualFold(a []byte, b string) bool {
@@ -665,7 +679,7 @@ func (d *signInDecoder) str(dst *string, field string, f *strField) error {
 		return nil // the row is lost anyway: keep nothing
 	}
 	b := raw
-	if esc || !utf8.Valid(raw) {
+	if esc || (!isASCII(raw) && !utf8.Valid(raw)) {
 		d.scratch = appendString(d.scratch[:0], raw, esc)
 		b = d.scratch
 	}

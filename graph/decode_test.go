@@ -598,3 +598,39 @@ func BenchmarkDecodePage(b *testing.B) {
 		})
 	}
 }
+
+// decodeRawPage splits any collection's page into its rows as they were sent, copied out of the
+// body (which is reused), and leaves row decoding, and rejecting rows too deep for encoding/json,
+// to the caller.
+func TestDecodeRawPage(t *testing.T) {
+	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	body := []byte(" {\"value\": [ {\"id\":\"u1\"} ,\n\"s\", " + deep + ", null ], \"@odata.nextLink\":\"n\"}")
+	page, err := decodeRawPage(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"id":"u1"}`, `"s"`, deep, `null`}
+	if len(page.rows) != len(want) || page.next != "n" {
+		t.Fatalf("%d rows, next %q; want %d, n", len(page.rows), page.next, len(want))
+	}
+	for i := range body {
+		body[i] = 'x' // the caller reuses its buffer
+	}
+	for i, r := range page.rows {
+		if string(r) != want[i] {
+			t.Errorf("row %d = %.40q, want %.40q", i, r, want[i])
+		}
+	}
+	if page.rows[0] = append(page.rows[0], '!'); string(page.rows[1]) != `"s"` {
+		t.Error("appending to one row overwrote the next")
+	}
+	var v any
+	if json.Unmarshal(page.rows[2], &v) == nil {
+		t.Error("encoding/json accepted the deep row: the registration reads would not skip it")
+	}
+	for _, bad := range []string{`{"value":[{"id":"a"},`, `{"value":[{"id":"a"}]}]`, `{"value":{}}`, `{}`, `{"value":null}`} {
+		if _, err := decodeRawPage([]byte(bad)); err == nil {
+			t.Errorf("decodeRawPage(%s) succeeded", bad)
+		}
+	}
+}

@@ -273,6 +273,10 @@ func (s *scanner) skip() error {
 	if err != nil {
 		return err
 	}
+	if c == '"' {
+		_, _, err := s.str()
+		return err
+	}
 	if c != '{' && c != '[' {
 		return s.scalar()
 	}
