@@ -153,51 +153,53 @@ var pageKeys = newKeyTable(map[int]string{0: "value", 1: "@odata.nextLink"})
 // decoder reads.
 type keyTable struct {
 	names []string
-	byLen [64][]int
+	// slots holds, per keyHash, the names that can equal a key with that hash, exactly or folded.
+	slots [keySlots][]uint8
+}
+
+const keySlots = 256
+
+// keyHash depends only on what folding keeps: the length and the first and last bytes with 0x20
+// set (bytes that fold onto each other in ASCII are equal then). Most unknown keys land in an
+// empty slot and cost no comparison at all.
+func keyHash(key []byte) int {
+	if len(key) == 0 {
+		return 0
+	}
+	return (len(key)*31 + int(key[0]|0x20)*7 + int(key[len(key)-1]|0x20)) % keySlots
 }
 
 func newKeyTable(fields map[int]string) *keyTable {
 	t := &keyTable{names: make([]string, len(fields))}
 	for i, n := range fields {
 		t.names[i] = n
-		t.byLen[len(n)] = append(t.byLen[len(n)], i)
+		h := keyHash([]byte(n))
+		t.slots[h] = append(t.slots[h], uint8(i))
 	}
 	return t
 }
 
-func (t *keyTable) find(key []byte) int {
-	if len(key) >= len(t.byLen) {
-		return t.findFold(key)
-	}
-	for _, i := range t.byLen[len(key)] {
-		if string(key) == t.names[i] {
-			return i
-		}
-	}
-	return t.findFold(key)
-}
-
-func (t *keyTable) findFold(key []byte) int {
-	if !isASCII(key) {
-		// Some non-ASCII runes fold onto ASCII letters (the Kelvin sign onto k): compare with
-		// every name, lengths differ.
+// find returns the field of key, or -1. flags are those of the key's raw form.
+func (t *keyTable) find(key []byte, flags strFlags) int {
+	if flags&strNonASCII != 0 || (flags&strEscaped != 0 && !isASCII(key)) {
+		// Some non-ASCII runes fold onto ASCII letters (the Kelvin sign onto k), so lengths can
+		// differ: compare with every name.
 		for i, n := range t.names {
-			if bytes.EqualFold(key, unsafe.Slice(unsafe.StringData(n), len(n))) {
+			if string(key) == n || bytes.EqualFold(key, unsafe.Slice(unsafe.StringData(n), len(n))) {
 				return i
 			}
 		}
 		return -1
 	}
-	if len(key) >= len(t.byLen) {
-		return -1
-	}
-	for _, i := range t.byLen[len(key)] {
-		// Bytes that fold onto each other are equal once 0x20 is set: a cheap first rejection.
-		if len(key) > 0 && key[0]|0x20 != t.names[i][0]|0x20 {
-			continue
+	slot := t.slots[keyHash(key)]
+	for _, i := range slot {
+		if string(key) == t.names[i] {
+			return int(i)
 		}
-		if asciiEqualFold(key, t.names[i]) {
-			return i
+	}
+	for _, i := range slot {
+		if n := t.names[i]; len(n) == len(key) && asciiEqualFold(key, n) {
+			return int(i)
 		}
 	}
 	return -1
@@ -258,8 +260,8 @@ func parsePage(s *scanner, row func(i int) error) (next string, err error) {
 	s.depth++
 	haveValue := false
 	var scratch []byte
-	err = members(s, func(key []byte) error {
-		switch pageKeys.find(key) {
+	err = members(s, func(key []byte, flags strFlags) error {
+		switch pageKeys.find(key, flags) {
 		case 0: // value
 			if haveValue {
 				return errDuplicateRows
@@ -287,14 +289,14 @@ func parsePage(s *scanner, row func(i int) error) (next string, err error) {
 			case 'n':
 				return s.literal("null")
 			case '"':
-				raw, esc, err := s.str()
+				raw, flags, err := s.str()
 				if err != nil {
 					return err
 				}
 				if len(raw) > maxNextLinkBytes {
 					return fmt.Errorf("next link longer than %d KiB", maxNextLinkBytes>>10)
 				}
-				scratch = appendString(scratch[:0], raw, esc)
+				scratch = appendString(scratch[:0], raw, flags)
 				next = string(scratch)
 				return nil
 			}
@@ -321,8 +323,9 @@ func (s *scanner) end(err error) error {
 }
 
 // members reads an object's members after its opening brace, calling member with each key
-// (decoded) and the scanner at the value, which member must consume.
-func members(s *scanner, member func(key []byte) error) error {
+// (decoded, with the flags of its raw form) and the scanner at the value, which member must
+// consume.
+func members(s *scanner, member func(key []byte, flags strFlags) error) error {
 	c, err := s.peek()
 	if err != nil {
 		return err
@@ -336,20 +339,20 @@ func members(s *scanner, member func(key []byte) error) error {
 		if c != '"' {
 			return s.errorf("invalid character %q looking for beginning of object key", c)
 		}
-		raw, esc, err := s.str()
+		raw, flags, err := s.str()
 		if err != nil {
 			return err
 		}
 		// Invalid UTF-8 needs no replacing here: no known key contains U+FFFD.
 		key := raw
-		if esc {
-			s.keyBuf = appendString(s.keyBuf[:0], raw, esc)
+		if flags&strEscaped != 0 {
+			s.keyBuf = appendString(s.keyBuf[:0], raw, flags)
 			key = s.keyBuf
 		}
 		if err := s.expect(':', "after object key"); err != nil {
 			return err
 		}
-		if err := member(key); err != nil {
+		if err := member(key, flags); err != nil {
 			return err
 		}
 		if c, err = s.peek(); err != nil {
@@ -567,8 +570,8 @@ func (d *signInDecoder) row() error {
 	r := &d.rows[len(d.rows)-1]
 	d.rowBuf = d.rowBuf[:0]
 	d.rowSet = [rowSlots]bool{}
-	err = members(s, func(key []byte) error {
-		switch signInKeys.find(key) {
+	err = members(s, func(key []byte, flags strFlags) error {
+		switch signInKeys.find(key, flags) {
 		case sID:
 			return d.str(&r.ID, "id", &fKeptID)
 		case sCreatedDateTime:
@@ -671,7 +674,7 @@ func (d *signInDecoder) str(dst *string, field string, f *strField) error {
 		}
 		return d.mismatch(field, "string")
 	}
-	raw, esc, err := s.str()
+	raw, flags, err := s.str()
 	if err != nil {
 		return err
 	}
@@ -679,8 +682,8 @@ func (d *signInDecoder) str(dst *string, field string, f *strField) error {
 		return nil // the row is lost anyway: keep nothing
 	}
 	b := raw
-	if esc || (!isASCII(raw) && !utf8.Valid(raw)) {
-		d.scratch = appendString(d.scratch[:0], raw, esc)
+	if flags&strEscaped != 0 || (flags&strNonASCII != 0 && !utf8.Valid(raw)) {
+		d.scratch = appendString(d.scratch[:0], raw, flags)
 		b = d.scratch
 	}
 	if len(b) > f.limit {
@@ -840,8 +843,8 @@ func (d *signInDecoder) object(field string, keys *keyTable, member func(f int) 
 	}
 	s.pos++
 	s.depth++
-	return members(s, func(key []byte) error {
-		if f := keys.find(key); f >= 0 {
+	return members(s, func(key []byte, flags strFlags) error {
+		if f := keys.find(key, flags); f >= 0 {
 			return member(f)
 		}
 		return s.skip()

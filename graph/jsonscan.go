@@ -103,13 +103,22 @@ const (
 	msb = 0x8080808080808080
 )
 
-// str reads a string at s.pos (which holds '"') and returns its raw content between the quotes;
-// esc tells whether it holds escapes. Escapes are validated; invalid UTF-8 is not an error (as in
-// encoding/json, it is replaced when the string is decoded).
-func (s *scanner) str() (raw []byte, esc bool, err error) {
+// strFlags describe a string's raw content.
+type strFlags uint8
+
+const (
+	strEscaped  strFlags = 1 << iota // holds escapes
+	strNonASCII                      // holds bytes >= 0x80 (perhaps invalid UTF-8)
+)
+
+// str reads a string at s.pos (which holds '"') and returns its raw content between the quotes.
+// Escapes are validated; invalid UTF-8 is not an error (as in encoding/json, it is replaced when
+// the string is decoded).
+func (s *scanner) str() (raw []byte, flags strFlags, err error) {
 	b := s.buf
 	start := s.pos + 1
 	i := start
+	var seen uint64 // every byte scanned, ORed: its top bit tells of non-ASCII bytes
 	for {
 		// Eight bytes at a time while none of them is a quote, a backslash or a control byte.
 		for i+8 <= len(b) {
@@ -120,42 +129,47 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 			if hit&^w&msb != 0 {
 				break
 			}
+			seen |= w
 			i += 8
 		}
 		for i < len(b) && !strStop[b[i]] {
+			seen |= uint64(b[i])
 			i++
 		}
 		if i >= len(b) {
-			return nil, false, s.eof()
+			return nil, 0, s.eof()
 		}
 		switch c := b[i]; c {
 		case '"':
 			s.pos = i + 1
-			return b[start:i], esc, nil
+			if seen&msb != 0 {
+				flags |= strNonASCII
+			}
+			return b[start:i], flags, nil
 		case '\\':
-			esc = true
+			flags |= strEscaped
 			if i+1 >= len(b) {
-				return nil, false, s.eof()
+				return nil, 0, s.eof()
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) {
-					return nil, false, s.eof()
+					return nil, 0, s.eof()
 				}
 				if hex4(b[i+2:i+6]) < 0 {
 					s.pos = i
-					return nil, false, s.errorf("invalid \\u escape in string")
+					return nil, 0, s.errorf("invalid \\u escape in string")
 				}
 				i += 6
 			default:
 				s.pos = i
-				return nil, false, s.errorf("invalid escape %q in string", b[i+1])
+				return nil, 0, s.errorf("invalid escape %q in string", b[i+1])
 			}
 		default:
 			s.pos = i
-			return nil, false, s.errorf("control character %#02x in string", c)
+			return nil, 0, s.errorf("control character %#02x in string", c)
 		}
 	}
 }
@@ -383,8 +397,8 @@ func (s *scanner) isObject(d int) bool {
 // appendString appends the decoded value of a raw string (as returned by str) to dst with
 // encoding/json's rules: escapes resolved, invalid UTF-8 bytes and unpaired surrogates replaced
 // by U+FFFD.
-func appendString(dst, raw []byte, esc bool) []byte {
-	if !esc {
+func appendString(dst, raw []byte, flags strFlags) []byte {
+	if flags&strEscaped == 0 {
 		return appendUTF8(dst, raw)
 	}
 	for i := 0; i < len(raw); {

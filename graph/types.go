@@ -7,8 +7,14 @@ import "time"
 // what keeps a 5-15 MB page cheap. The JSON tags name the wire fields; the page decoder
 // (decode.go) reads exactly these and is tested against encoding/json decoding into this struct.
 //
-// Every string is bounded in length (see fieldLimits in decode.go): identifiers longer than any
+// Every string is bounded in length (see the limits in decode.go): identifiers longer than any
 // Graph identifier make the row malformed, other strings are cut at a limit far above real values.
+//
+// Memory: strings never point into the response body. ID and UserID have allocations of their own
+// (callers keep them for deduplication and user windows); CorrelationID, UserPrincipalName and
+// IPAddress share one small allocation per row; other strings are shared between the rows of a
+// read. The slices of one page's rows are cut from shared arrays, so a caller that keeps a slice
+// after the page keeps the page's arrays with it: copy what you keep.
 type SignIn struct {
 	ID                                string                            `json:"id"`
 	CreatedDateTime                   time.Time                         `json:"createdDateTime"`
