@@ -349,7 +349,9 @@ func members(s *scanner, member func(key []byte, flags strFlags) error) error {
 			s.keyBuf = appendString(s.keyBuf[:0], raw, flags)
 			key = s.keyBuf
 		}
-		if err := s.expect(':', "after object key"); err != nil {
+		if s.pos < len(s.buf) && s.buf[s.pos] == ':' {
+			s.pos++
+		} else if err := s.expect(':', "after object key"); err != nil {
 			return err
 		}
 		if err := member(key, flags); err != nil {

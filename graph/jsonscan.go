@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -120,24 +121,33 @@ func (s *scanner) str() (raw []byte, flags strFlags, err error) {
 	i := start
 	var seen uint64 // every byte scanned, ORed: its top bit tells of non-ASCII bytes
 	for {
-		// Eight bytes at a time while none of them is a quote, a backslash or a control byte.
+		// Eight bytes at a time up to the first quote, backslash or control byte. The lowest bit of
+		// hit marks that byte exactly: the tricks ("Bit Twiddling Hacks": a zero byte of w^c, a
+		// byte of w below 0x20) can only flag false bytes above a true one.
+		found := false
 		for i+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[i:])
 			q := w ^ ('"' * lsb)
 			bs := w ^ ('\\' * lsb)
-			hit := ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | (w - 0x20*lsb)
-			if hit&^w&msb != 0 {
+			hit := (((q - lsb) &^ q) | ((bs - lsb) &^ bs) | (w - 0x20*lsb)) &^ w & msb
+			if hit != 0 {
+				k := uint(bits.TrailingZeros64(hit)) &^ 7 // bit offset of the byte
+				seen |= w & (1<<k - 1)
+				i += int(k >> 3)
+				found = true
 				break
 			}
 			seen |= w
 			i += 8
 		}
-		for i < len(b) && !strStop[b[i]] {
-			seen |= uint64(b[i])
-			i++
-		}
-		if i >= len(b) {
-			return nil, 0, s.eof()
+		if !found {
+			for i < len(b) && !strStop[b[i]] {
+				seen |= uint64(b[i])
+				i++
+			}
+			if i >= len(b) {
+				return nil, 0, s.eof()
+			}
 		}
 		switch c := b[i]; c {
 		case '"':
@@ -305,7 +315,11 @@ next:
 		if err != nil {
 			return err
 		}
-		if c == '{' || c == '[' {
+		if c == '"' {
+			if _, _, err := s.str(); err != nil {
+				return err
+			}
+		} else if c == '{' || c == '[' {
 			d++
 			s.setKind(d, c == '{')
 			if s.depth+d > maxDepth {
@@ -374,6 +388,10 @@ func (s *scanner) key() error {
 	}
 	if _, _, err := s.str(); err != nil {
 		return err
+	}
+	if s.pos < len(s.buf) && s.buf[s.pos] == ':' {
+		s.pos++
+		return nil
 	}
 	return s.expect(':', "after object key")
 }
