@@ -36,7 +36,7 @@ const (
 	maxRetryAfter           = 5 * time.Minute
 	// maxPageBytes bounds the memory one response can take. Real sign-in pages are 5-15 MB
 	// (1,000 rows of 5-15 KB); 64 MiB is four times the largest, and the decoded rows add at most
-	// as much again (maxDecodedBytes), so a tenant's read holds well under 200 MiB at worst.
+	// as much again (maxDecodedBytes), so one read holds at most about 200 MiB even when hostile.
 	maxPageBytes      = 64 << 20
 	maxErrorBodyBytes = 64 << 10
 	signInPageSize    = 1000
