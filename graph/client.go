@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -33,10 +34,25 @@ const (
 	defaultRequestTimeout   = 2 * time.Minute
 	defaultRetryAfter       = 10 * time.Second
 	maxRetryAfter           = 5 * time.Minute
-	// maxPageBytes bounds memory if a server streams without end; real pages are 5-15 MB.
-	maxPageBytes      = 256 << 20
+	// maxPageBytes bounds the memory one response can take. Real sign-in pages are 5-15 MB
+	// (1,000 rows of 5-15 KB); 64 MiB is four times the largest, and the decoded rows add at most
+	// as much again (maxDecodedBytes), so one read holds at most about 200 MiB even when hostile.
+	maxPageBytes      = 64 << 20
 	maxErrorBodyBytes = 64 << 10
 	signInPageSize    = 1000
+
+	// Bounds of one read, so that a server that pages without end (a next-link cycle, or ever new
+	// links) fails the read instead of holding it forever. The collector reads a sign-in backlog
+	// in slices (a fresh window is reconcile_delay plus a poll interval long; the reconcile pass
+	// stops itself after three quarters of a poll interval), so even a tenant at Graph's
+	// throughput limit (about 500 rows/s) needs a few hundred pages per read; 1,000 pages is a
+	// million rows and about 33 minutes of the tenant's request budget (5 per 10 s). Directory
+	// collections (users, registration details) are read whole: 10,000 pages hold 10 million
+	// users. Each time box is the time its page cap takes at the budget's full rate, with slack.
+	defaultSignInMaxPages     = 1000
+	defaultSignInTimeBox      = time.Hour
+	defaultCollectionMaxPages = 10000
+	defaultCollectionTimeBox  = 6 * time.Hour
 )
 
 // Observer receives the client's metrics hooks. Implementations must be cheap: they are called on
@@ -71,6 +87,37 @@ type Options struct {
 	MaxThrottleWaits int                    // 429s tolerated per request before giving up; 0: 10; negative: none
 	RetryBaseDelay   time.Duration          // default 1s; full-jitter exponential backoff capped at 30s
 	RequestTimeout   time.Duration          // per attempt, default 2m (pages are 5-15 MB)
+	// MaxPagesPerRead bounds the pages one read (one SignIns, Get, RegistrationDetails or Users
+	// call) may fetch; a read that would fetch more fails with ErrTooManyPages. 0: 1,000 for
+	// sign-ins and 10,000 for other collections; negative: no bound.
+	MaxPagesPerRead int
+	// ReadTimeBox bounds the wall time of one read, waits and retries included; a read still
+	// running then fails with ErrReadTimeBox. 0: 1 hour for sign-ins and 6 hours for other
+	// collections; negative: no bound.
+	ReadTimeBox time.Duration
+}
+
+// readLimits are the bounds of one read; zero fields mean no bound.
+type readLimits struct {
+	maxPages int
+	timeBox  time.Duration
+}
+
+func newReadLimits(maxPages int, timeBox time.Duration, defPages int, defBox time.Duration) readLimits {
+	l := readLimits{maxPages: maxPages, timeBox: timeBox}
+	switch {
+	case maxPages == 0:
+		l.maxPages = defPages
+	case maxPages < 0:
+		l.maxPages = 0
+	}
+	switch {
+	case timeBox == 0:
+		l.timeBox = defBox
+	case timeBox < 0:
+		l.timeBox = 0
+	}
+	return l
 }
 
 // Client reads Microsoft Graph collections for one tenant. It is safe for concurrent use.
@@ -91,6 +138,8 @@ type Client struct {
 	timeout     time.Duration
 	clock       clock
 	jitter      func(n int64) int64 // uniform in [0, n); injectable for tests
+	signInReads readLimits
+	otherReads  readLimits
 }
 
 // New validates the options and returns a client.
@@ -127,6 +176,8 @@ func New(o Options) (*Client, error) {
 		clock:       realClock{},
 		logLimit:    newLogLimiter(5 * time.Minute),
 		jitter:      rand.Int64N,
+		signInReads: newReadLimits(o.MaxPagesPerRead, o.ReadTimeBox, defaultSignInMaxPages, defaultSignInTimeBox),
+		otherReads:  newReadLimits(o.MaxPagesPerRead, o.ReadTimeBox, defaultCollectionMaxPages, defaultCollectionTimeBox),
 	}
 	if c.pacer == nil {
 		c.pacer = NewPacer(5, 10*time.Second)
@@ -143,7 +194,7 @@ func New(o Options) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = defaultRequestTimeout
 	}
-	c.hc = guardRedirects(o.HTTPClient, c.sameOrigin)
+	c.hc = refuseRedirects(o.HTTPClient)
 	return c, nil
 }
 
@@ -178,31 +229,18 @@ func defaultHTTPClient() *http.Client {
 	}}
 }
 
-var errRedirectRefused = errors.New("refusing a redirect to a host other than the Graph endpoint")
-
-// guardRedirects copies the caller's client (so its own settings stay untouched) and refuses
-// redirects off the Graph host: net/http would drop the Authorization header there, but a redirect
-// off Graph is never legitimate for these endpoints.
-func guardRedirects(hc *http.Client, same func(*url.URL) bool) *http.Client {
+// refuseRedirects copies the caller's client (so its own settings stay untouched) and makes it
+// hand every redirect back unfollowed. Graph's list endpoints never redirect, and net/http would
+// follow up to ten hops per attempt outside the pacer and the request metric; a redirect becomes
+// a final error instead (see attempt), counted with its status code.
+func refuseRedirects(hc *http.Client) *http.Client {
 	var cp http.Client
 	if hc == nil {
 		cp = *defaultHTTPClient()
 	} else {
 		cp = *hc
 	}
-	prev := cp.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !same(req.URL) {
-			return errRedirectRefused
-		}
-		if prev != nil {
-			return prev(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &cp
 }
 
@@ -280,7 +318,8 @@ func (c *Client) SignIns(ctx context.Context, q SignInQuery, fn func(page []Sign
 	// Without this Prefer header Graph hides the NPSExtension and ADFederationServicesMFAAdapter
 	// token issuer types, which tell on-premises MFA apart from cloud MFA.
 	hdr := http.Header{"Prefer": {"include-unknown-enum-members"}}
-	return walk(ctx, c, "signIns", c.endpoint+path, hdr, decodeSignInPage, fn)
+	var dec signInDecoder // one per read: strings repeated across its pages are allocated once
+	return walk(ctx, c, "signIns", c.endpoint+path, hdr, c.signInReads, dec.decodePage, fn)
 }
 
 // Get pages through any collection (pathAndQuery is relative to the endpoint, starting with "/")
@@ -290,7 +329,7 @@ func (c *Client) Get(ctx context.Context, endpointLabel, pathAndQuery string, fn
 	if !strings.HasPrefix(pathAndQuery, "/") {
 		return fmt.Errorf("graph %s: path %q must start with /", endpointLabel, pathAndQuery)
 	}
-	return walk(ctx, c, endpointLabel, c.endpoint+pathAndQuery, nil, decodeRawPage, fn)
+	return walk(ctx, c, endpointLabel, c.endpoint+pathAndQuery, nil, c.otherReads, decodeRawPage, fn)
 }
 
 // ErrStopPaging, returned by a page callback, ends paging early. The paging function then returns
@@ -298,12 +337,42 @@ func (c *Client) Get(ctx context.Context, endpointLabel, pathAndQuery string, fn
 // the caller can tell a complete read from an interrupted one.
 var ErrStopPaging = errors.New("graph: paging stopped by the caller")
 
+// Errors that end a read which pages without end; the collector maps them to a poll-error reason.
+var (
+	// ErrPagingLoop: a next link pointed at a page already read in the same read.
+	ErrPagingLoop = errors.New("graph: next links form a loop")
+	// ErrTooManyPages: a read reached Options.MaxPagesPerRead with next links still coming.
+	ErrTooManyPages = errors.New("graph: read exceeded its page limit")
+	// ErrReadTimeBox: a read was still running after Options.ReadTimeBox.
+	ErrReadTimeBox = errors.New("graph: read exceeded its time box")
+)
+
 // walk is the paging loop shared by every collection.
-func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr http.Header,
+func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr http.Header, lim readLimits,
 	decode func([]byte) (decodedPage[T], error), fn func([]T) error) error {
-	for pageURL != "" {
+	parent := ctx
+	if lim.timeBox > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, lim.timeBox, ErrReadTimeBox)
+		defer cancel()
+	}
+	// The links of this read, hashed: remembering them whole would let long links cost memory.
+	seed := maphash.MakeSeed()
+	seen := make(map[uint64]struct{})
+	for pages := 0; pageURL != ""; pages++ {
+		h := maphash.String(seed, pageURL)
+		if _, loop := seen[h]; loop {
+			return fmt.Errorf("graph %s: %w: after %d pages, the next link %s points to a page already read", endpoint, ErrPagingLoop, pages, pageURL)
+		}
+		seen[h] = struct{}{}
+		if lim.maxPages > 0 && pages >= lim.maxPages {
+			return fmt.Errorf("graph %s: %w: %d pages read and the next link %s still follows", endpoint, ErrTooManyPages, pages, pageURL)
+		}
 		page, err := fetchPage(ctx, c, endpoint, pageURL, hdr, decode)
 		if err != nil {
+			if parent.Err() == nil && errors.Is(context.Cause(ctx), ErrReadTimeBox) {
+				return fmt.Errorf("graph %s: %w of %v (%d pages read; interrupted: %v)", endpoint, ErrReadTimeBox, lim.timeBox, pages, err)
+			}
 			return err
 		}
 		if page.malformed > 0 {
@@ -318,9 +387,6 @@ func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr h
 				return nil // nothing left to stop: the read is complete
 			}
 			return err
-		}
-		if page.next == pageURL {
-			return fmt.Errorf("graph %s: next link repeats the current page %s", endpoint, pageURL)
 		}
 		pageURL = page.next
 	}
@@ -519,8 +585,8 @@ func classify(parent context.Context, endpoint, fallback string, err error) erro
 		isTLSFinal = errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verifyErr)
 	)
 	switch {
-	case isTLSFinal || errors.Is(err, errRedirectRefused):
-		// Retrying cannot fix a certificate the client does not trust or a redirect it refuses.
+	case isTLSFinal:
+		// Retrying cannot fix a certificate the client does not trust.
 		return wrapped
 	case isTimeout:
 		return &retryable{reason: "timeout", err: wrapped}

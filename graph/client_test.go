@@ -323,6 +323,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 		name        string
 		replies     func(base string) []reply
 		maxRetries  int
+		timeout     time.Duration // per attempt; 0: the default of two minutes
 		wantErr     bool
 		wantRetries []string
 		wantCodes   []int
@@ -364,6 +365,9 @@ func TestRetriesTransientFailures(t *testing.T) {
 			replies: func(base string) []reply {
 				return []reply{slow, {status: 200, body: fixture(t, "page3.json", base)}}
 			},
+			// The first attempt hangs until it times out. The timeout is far above what the second
+			// attempt needs even on a loaded machine under -race, so only the first one times out.
+			timeout:     2 * time.Second,
 			wantRetries: []string{"timeout"},
 			wantCodes:   []int{0, 200},
 		},
@@ -376,7 +380,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 			s.replies = tt.replies(srv.URL)
 			env := newTestClient(t, srv, func(o *Options) {
 				o.MaxRetries = tt.maxRetries
-				o.RequestTimeout = 200 * time.Millisecond
+				o.RequestTimeout = tt.timeout
 			})
 			var pages [][]SignIn
 			err := env.client.SignIns(context.Background(), testQuery, collect(&pages))
@@ -537,7 +541,7 @@ func TestRedirectToForeignHostRefused(t *testing.T) {
 	defer srv.Close()
 	env := newTestClient(t, srv, nil)
 	err := env.client.SignIns(context.Background(), testQuery, func([]SignIn) error { return nil })
-	if !errors.Is(err, errRedirectRefused) {
+	if !errors.Is(err, ErrRedirect) {
 		t.Fatalf("err = %v, want redirect refused", err)
 	}
 	if n := len(foreign.Requests()); n != 0 {
@@ -545,6 +549,37 @@ func TestRedirectToForeignHostRefused(t *testing.T) {
 	}
 	if len(env.obs.retries) != 0 {
 		t.Errorf("a refused redirect was retried: %v", env.obs.retries)
+	}
+	if !slices.Equal(env.obs.requests, []int{302}) {
+		t.Errorf("requests = %v, want the redirect counted once with its status", env.obs.requests)
+	}
+	if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), foreignSrv.URL+"/steal") {
+		t.Errorf("error should name the refused target and no token: %v", err)
+	}
+}
+
+// A redirect on the Graph host itself is refused too: net/http would otherwise follow ten hops per
+// attempt, outside the pacer and the request metric, and every retry would follow ten more.
+func TestSameHostRedirectLoopRefused(t *testing.T) {
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			s := &script{}
+			srv := httptest.NewTLSServer(s)
+			defer srv.Close()
+			s.replies = []reply{{status: status, header: map[string]string{"Location": srv.URL + "/beta/auditLogs/signIns?$skiptoken=again"}}}
+			env := newTestClient(t, srv, nil)
+			err := env.client.SignIns(context.Background(), testQuery, func([]SignIn) error { t.Error("fn called"); return nil })
+			var apiErr *APIError
+			if !errors.Is(err, ErrRedirect) || !errors.As(err, &apiErr) || apiErr.StatusCode != status {
+				t.Fatalf("err = %v, want ErrRedirect with status %d", err, status)
+			}
+			if n := len(s.Requests()); n != 1 {
+				t.Errorf("graph got %d requests, want 1", n)
+			}
+			if !slices.Equal(env.obs.requests, []int{status}) || len(env.obs.retries) != 0 {
+				t.Errorf("requests = %v, retries = %v; want one request counted with its status, no retry", env.obs.requests, env.obs.retries)
+			}
+		})
 	}
 }
 

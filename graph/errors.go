@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,9 @@ var (
 	ErrLicence        = errors.New("tenant has no Microsoft Entra ID P1/P2 licence")
 	ErrPermission     = errors.New("app registration lacks a Microsoft Graph permission")
 	ErrAuthentication = errors.New("authentication with Microsoft Entra ID failed")
+	// ErrRedirect: Graph (or something in front of it) answered with a redirect. Graph's list
+	// endpoints never redirect, so the client follows none and does not retry.
+	ErrRedirect = errors.New("graph answered with a redirect")
 )
 
 // APIError is a non-success answer from Graph that was not retried (or no longer retried).
@@ -23,6 +27,7 @@ type APIError struct {
 	Code       string
 	Message    string
 	RequestID  string
+	Location   string // a redirect's target, as sent (shortened)
 }
 
 // graphErrorBody is Graph's error envelope: {"error":{"code","message","innerError":{"request-id"}}}.
@@ -52,6 +57,9 @@ func newAPIError(endpoint string, status int, body []byte, h http.Header) *APIEr
 	if e.RequestID == "" {
 		e.RequestID = h.Get("request-id")
 	}
+	if e.isRedirect() {
+		e.Location = shorten(h.Get("Location"), 200)
+	}
 	return e
 }
 
@@ -61,6 +69,8 @@ func shorten(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+func (e *APIError) isRedirect() bool { return e.StatusCode >= 300 && e.StatusCode < 400 }
 
 func (e *APIError) isLicence() bool {
 	// Sign-ins answer "RequestFromNonPremiumTenant"; the registration reports answer
@@ -89,6 +99,8 @@ func (e *APIError) Is(target error) bool {
 		return e.isPermission()
 	case ErrAuthentication:
 		return e.StatusCode == http.StatusUnauthorized
+	case ErrRedirect:
+		return e.isRedirect()
 	}
 	return false
 }
@@ -138,6 +150,9 @@ func (e *APIError) hint() string {
 		return "Graph rejected the query"
 	case e.StatusCode == http.StatusNotFound:
 		return "not found: check the Graph endpoint URL"
+	case e.isRedirect():
+		return "Graph list endpoints never redirect; not following it to " + strconv.Quote(e.Location) +
+			": check the Graph endpoint URL and any proxy in between"
 	case e.StatusCode == http.StatusTooManyRequests:
 		return "still throttled after the allowed number of waits"
 	case e.StatusCode >= 500:
