@@ -164,3 +164,55 @@ func TestFixtureExactWhateverGraphDoes(t *testing.T) {
 		})
 	}
 }
+
+// TestPoisonRangeIsNarrowedThenSkipped: Graph breaks every page that holds one particular row
+// (p-50, created 11:10:50). The backlog read narrows its window by halving until it is one second
+// long, then skips it after three more failures, so the rest of the log is counted and ingestion
+// does not stall for ever. With inclusive bounds, the one-second windows [11:10:49, 11:10:50] and
+// [11:10:50, 11:10:51] both hold p-50: two ranges are skipped; p-49 was counted by the window
+// ending at 11:10:49 and p-51 by the one starting at 11:10:51, so only p-50 is lost.
+func TestPoisonRangeIsNarrowedThenSkipped(t *testing.T) {
+	start := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clk := &testClock{now: start}
+	env := newTestEnv(t, simtenant.Options{RateLimit: -1, NoPadding: true}, contractSettings(), clk.Now, t.TempDir())
+	if err := env.sim.LoadFixture(bytes.NewReader(simpleRows(t, "p", 100, time.Date(2026, 6, 1, 11, 10, 0, 0, time.UTC)))); err != nil {
+		t.Fatal(err)
+	}
+	env.sim.SetPoisonRange(time.Date(2026, 6, 1, 11, 10, 50, 0, time.UTC), time.Date(2026, 6, 1, 11, 10, 51, 0, time.UTC))
+	m := env.manager.metrics
+	polls, failures := 0, 0
+	for ; polls < 300; polls++ {
+		if err := env.poll(t); err != nil {
+			failures++
+		}
+		env.manager.mu.Lock()
+		gaps := len(env.manager.tenants["fixture"].source.cur.Gaps)
+		env.manager.mu.Unlock()
+		if gaps == 0 {
+			break
+		}
+	}
+	if polls == 300 {
+		t.Fatal("the backlog never drained: the poison range blocks it")
+	}
+	t.Logf("backlog drained after %d polls, %d of them failed", polls+1, failures)
+	if got := env.sum(t, "entra_signins_total"); got != 99 {
+		t.Errorf("counted %v rows, want 99 (all but p-50)", got)
+	}
+	if got := testutil.ToFloat64(m.RangesSkipped.WithLabelValues("fixture", sourceSignIns)); got != 2 {
+		t.Errorf("ranges_skipped_total = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.PollErrors.WithLabelValues("fixture", sourceSignIns, "malformed_page")); got != float64(failures) || failures == 0 {
+		t.Errorf("poll_errors_total{reason=malformed_page} = %v, failed polls %d", got, failures)
+	}
+	if n := strings.Count(env.logs.String(), "skipping a sign-in time range"); n != 2 {
+		t.Errorf("%d skip log lines, want one per skipped range (2):\n%s", n, env.logs.String())
+	}
+	// Once skipped, the range is not read again: the next polls succeed.
+	for range 3 {
+		clk.Set(clk.Now().Add(time.Minute))
+		if err := env.poll(t); err != nil {
+			t.Errorf("poll after the skip: %v", err)
+		}
+	}
+}

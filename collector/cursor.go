@@ -104,7 +104,7 @@ func planFresh(c cursors, now time.Time, t timing, guardTo time.Time) freshPlan 
 		to = guardTo
 	}
 	// Far behind: read the freshest rows now; the gap pass reads the rest once.
-	if jumpTo := to.Add(-t.reconcileDelay); jumpTo.Sub(n.Fresh) > t.pollInterval {
+	if jumpTo := to.Add(-t.reconcileDelay).Truncate(time.Second); jumpTo.Sub(n.Fresh) > t.pollInterval {
 		g := interval{From: n.Fresh, To: jumpTo}
 		n.Gaps = addGap(n.Gaps, g)
 		p.gap = &g
@@ -151,7 +151,7 @@ func planReconcile(c cursors, now time.Time, t timing, span time.Duration) (curs
 	if target.Sub(c.Reconcile) < t.reconcileInterval {
 		return c, window{}, false
 	}
-	end := earliest(target, c.Reconcile.Add(max(span, minSpan)))
+	end := earliest(target, c.Reconcile.Add(wholeSpan(span)))
 	for _, g := range c.Gaps {
 		if g.From.After(c.Reconcile) {
 			end = earliest(end, g.From)
@@ -188,7 +188,7 @@ func planGap(c cursors, now time.Time, t timing, span time.Duration) (window, bo
 	}
 	g := c.Gaps[0]
 	horizon := now.Add(-t.settle - t.reconcileDelay).Truncate(time.Second)
-	end := earliest(g.To, g.From.Add(max(span, minSpan)), horizon)
+	end := earliest(g.To, g.From.Add(wholeSpan(span)), horizon)
 	if !end.After(g.From) {
 		return window{}, false
 	}
@@ -254,17 +254,24 @@ func backlog(c cursors, now time.Time, t timing) time.Duration {
 	return d + max(0, behind)
 }
 
+// wholeSpan rounds a span down to whole seconds, at least one: window bounds are whole seconds,
+// as the Graph filter reads them, or a window's own check of its rows would disagree with the
+// filter that fetched them.
+func wholeSpan(span time.Duration) time.Duration {
+	return max(span.Truncate(time.Second), minSpan)
+}
+
 // nextSpan adapts a pass's span after a read: halved when the read did not finish in its time
 // box or failed on a malformed page (which also isolates a poison range), doubled when it
 // finished using less than a third of the time it had.
 func nextSpan(span time.Duration, complete, failed, quick bool) time.Duration {
 	switch {
 	case failed || !complete:
-		return max(span/2, minSpan)
+		return wholeSpan(span / 2)
 	case quick:
-		return min(span*2, maxSpan)
+		return min(wholeSpan(span)*2, maxSpan)
 	}
-	return span
+	return wholeSpan(span)
 }
 
 func earliest(t time.Time, more ...time.Time) time.Time {

@@ -177,6 +177,11 @@ func TestPlanReconcile(t *testing.T) {
 		now:  at(120), span: time.Hour,
 		wantC: cursors{Fresh: at(115), Reconcile: at(90), Gaps: []interval{gap(60, 90)}}, wantW: window{at(90), at(100)}, wantRead: true,
 	}, {
+		name: "a span of a second and a half reads one second",
+		c:    cursors{Fresh: at(115), Reconcile: at(40)},
+		now:  at(120), span: 1500 * time.Millisecond,
+		wantC: cursors{Fresh: at(115), Reconcile: at(40)}, wantW: window{at(40), at(40).Add(time.Second)}, wantRead: true,
+	}, {
 		name: "a zero span still reads one second",
 		c:    cursors{Fresh: at(115), Reconcile: at(40)},
 		now:  at(120), span: 0,
@@ -296,6 +301,9 @@ func TestNextSpan(t *testing.T) {
 		{time.Hour, true, false, true, 2 * time.Hour},      // finished early
 		{time.Hour, true, false, false, time.Hour},         // finished, used most of the box
 		{minSpan, false, false, false, minSpan},
+		// Windows are whole seconds: 1m15s halves to 37s, not 37.5s.
+		{75 * time.Second, false, false, false, 37 * time.Second},
+		{1500 * time.Millisecond, true, false, true, 2 * time.Second},
 		{maxSpan, true, false, true, maxSpan},
 	} {
 		if got := nextSpan(tc.span, tc.complete, tc.failed, tc.quick); got != tc.want {

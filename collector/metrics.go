@@ -71,7 +71,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		PollErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "poll_errors_total",
-			Help: "Polls that failed, by reason (licence, permission, authentication, malformed_page, throttled, graph_error, other).",
+			Help: "Polls that failed, by reason (licence, permission, authentication, malformed_page, paging, redirect, throttled, graph_error, state_commit, other).",
 		}, []string{"tenant", "source", "reason"}),
 		LastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "last_success_timestamp_seconds",
@@ -148,7 +148,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"tenant", "source"}),
 		RangesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "ranges_skipped_total",
-			Help: "Time ranges skipped because Graph kept returning a malformed page for them, even narrowed to the smallest read.",
+			Help: "Time ranges skipped because Graph kept failing to return them (malformed page, next links that loop or never end), even narrowed to the smallest read.",
 		}, []string{"tenant", "source"}),
 		SkippedSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "ingest", Name: "skipped_seconds_total",

@@ -296,8 +296,7 @@ func (s *signInSource) settle() error {
 func (s *signInSource) readSlice(ctx context.Context, client *graph.Client, w window, pass string, span *time.Duration, deadline time.Time) (bool, error) {
 	started := time.Now()
 	complete, err := s.read(ctx, client, w, pass, deadline)
-	var mp *graph.MalformedPageError
-	poisoned := errors.As(err, &mp)
+	poisoned := narrowable(err)
 	quick := complete && (deadline.IsZero() || time.Since(started) < deadline.Sub(started)/3)
 	if s.boundIgnored {
 		*span = maxSpan
@@ -323,7 +322,7 @@ func (s *signInSource) readSlice(ctx context.Context, client *graph.Client, w wi
 	delete(s.poison, pass)
 	s.metrics.RangesSkipped.WithLabelValues(s.tenant, sourceSignIns).Inc()
 	s.metrics.SkippedSeconds.WithLabelValues(s.tenant, sourceSignIns).Add(w.To.Sub(w.From).Seconds() + 1)
-	s.logger.Error("skipping a sign-in time range whose page Graph keeps returning malformed; rows in it that were not counted yet are lost",
+	s.logger.Error("skipping a sign-in time range Graph keeps failing to return (malformed page or endless paging); rows in it that were not counted yet are lost",
 		"tenant", s.tenant, "pass", pass, "from", w.From, "to", w.To, "attempts", streak.count, "err", err)
 	return true, nil
 }
@@ -491,6 +490,15 @@ func toMFA(r *graph.SignIn) mfa.SignIn {
 	return in
 }
 
+// narrowable tells whether a read failed because of what its window holds (a malformed page,
+// next links that loop or never end, a read that outlasts its time box) rather than because of
+// Graph's availability or access: reading a narrower window may get past it.
+func narrowable(err error) bool {
+	var mp *graph.MalformedPageError
+	return errors.As(err, &mp) || errors.Is(err, graph.ErrPagingLoop) || errors.Is(err, graph.ErrTooManyPages) ||
+		errors.Is(err, graph.ErrReadTimeBox)
+}
+
 func errorReason(err error) string {
 	var mp *graph.MalformedPageError
 	var api *graph.APIError
@@ -505,6 +513,10 @@ func errorReason(err error) string {
 		return "authentication"
 	case errors.As(err, &mp):
 		return "malformed_page"
+	case errors.Is(err, graph.ErrPagingLoop), errors.Is(err, graph.ErrTooManyPages), errors.Is(err, graph.ErrReadTimeBox):
+		return "paging"
+	case errors.Is(err, graph.ErrRedirect):
+		return "redirect"
 	case errors.As(err, &api) && api.StatusCode == 429:
 		return "throttled"
 	case errors.As(err, &api):

@@ -101,3 +101,26 @@ func (t *Tenant) ClearFaults() {
 	t.faults, t.tokenFaults = nil, nil
 	t.routeFaults = map[string][]*Fault{}
 }
+
+// SetPoisonRange makes every sign-in page that holds a row created in [from, to) come back as
+// invalid JSON, for as long as the range is set: a range Graph keeps failing on, unlike the
+// one-off faults of InjectFault. A zero range clears it.
+func (t *Tenant) SetPoisonRange(from, to time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.poison = [2]time.Time{from, to}
+}
+
+// poisoned reports whether rows hold a row of the poison range. Callers hold t.mu.
+func (t *Tenant) poisoned(rows []*storedRow) bool {
+	from, to := t.poison[0], t.poison[1]
+	if !to.After(from) {
+		return false
+	}
+	for _, r := range rows {
+		if !r.created.Before(from) && r.created.Before(to) {
+			return true
+		}
+	}
+	return false
+}

@@ -145,6 +145,7 @@ type Tenant struct {
 	tokens      map[string]time.Time // access token -> expiry
 	faults      []*Fault             // Graph faults, applied in order
 	routeFaults map[string][]*Fault  // faults of the registration routes, by route
+	poison      [2]time.Time         // SetPoisonRange: pages holding a row of [from, to) are broken
 	tokenFaults []*Fault             // token endpoint faults
 	window      []time.Time          // accepted Graph request times inside RateWindow
 	stats       Stats
