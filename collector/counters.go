@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 )
 
 // A durable counter family is a counter whose values are part of the tenant's committed state:
@@ -18,29 +20,21 @@ type durableFamily struct {
 	labels []string // without "tenant"
 }
 
-func newDurableFamily(id, name, help string, labels ...string) *durableFamily {
-	return &durableFamily{
-		id:     id,
-		desc:   prometheus.NewDesc(name, help, append([]string{"tenant"}, labels...), nil),
-		labels: labels,
+func newDurableFamily(id string, s *metricdef.Spec) *durableFamily {
+	if !s.PerTenant() || s.Kind != metricdef.Counter {
+		panic("collector: durable family " + s.Name + " must be a per-tenant counter")
 	}
+	return &durableFamily{id: id, desc: s.Desc(), labels: s.Labels[1:]}
 }
 
+// The ids are part of the state file format: never reuse one for another family.
 var (
-	familySignIns = newDurableFamily("s", "entra_signins_total",
-		"Sign-in rows counted, by event type, authentication requirement, result, MFA outcome and sign-in error code.",
-		"event_type", "requirement", "result", "mfa_outcome", "error_code")
-	familySignInsByClient = newDurableFamily("c", "entra_signins_by_client_app_total",
-		"Sign-in rows counted, by client app used (normalised), authentication requirement and MFA outcome.",
-		"client_app", "requirement", "mfa_outcome")
-	familyMFAAttempts = newDurableFamily("a", "entra_mfa_attempts_total",
-		"MFA attempts (sign-in rows whose MFA outcome is satisfied or denied), by method, outcome, reason, result code and the component that ran the MFA.",
-		"method", "outcome", "reason", "result_code", "component")
-	familyUnclassified = newDurableFamily("u", "entra_mfa_unclassified_strings_total",
-		"Strings from Graph that matched no catalogue entry and were counted as \"other\", by field.",
-		"field")
-	durableFamilies = []*durableFamily{familySignIns, familySignInsByClient, familyMFAAttempts, familyUnclassified}
-	familiesByID    = func() map[string]*durableFamily {
+	familySignIns         = newDurableFamily("s", metricdef.SignIns)
+	familySignInsByClient = newDurableFamily("c", metricdef.SignInsByClientApp)
+	familyMFAAttempts     = newDurableFamily("a", metricdef.MFAAttempts)
+	familyUnclassified    = newDurableFamily("u", metricdef.UnclassifiedStrings)
+	durableFamilies       = []*durableFamily{familySignIns, familySignInsByClient, familyMFAAttempts, familyUnclassified}
+	familiesByID          = func() map[string]*durableFamily {
 		m := map[string]*durableFamily{}
 		for _, f := range durableFamilies {
 			m[f.id] = f

@@ -74,7 +74,7 @@ func (c *testClock) Set(t time.Time) {
 }
 
 // fixtureFamilies are the metric families testdata/expected.prom holds.
-var fixtureFamilies = []string{"entra_mfa_attempts_total", "entra_signins_total", "entra_mfa_unclassified_strings_total",
+var fixtureFamilies = []string{"entra_mfa_attempts_total", "entra_signins_total", "entra_signins_by_client_app_total", "entra_mfa_unclassified_strings_total",
 	"entra_mfa_users_challenged", "entra_mfa_users_failed"}
 
 // compareWithFixture checks the named families of reg against testdata/expected.prom, the counts

@@ -14,6 +14,7 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graphclient"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 )
 
 // Manager runs one ingestion loop per configured tenant and applies new configurations. The
@@ -336,15 +337,9 @@ func (o observer) MalformedRows(endpoint string, n int) {
 }
 
 var (
-	usersChallengedDesc = prometheus.NewDesc("entra_mfa_users_challenged",
-		"Distinct users asked for a second factor (prompted, denied, or satisfied by performing a method) with a sign-in inside the trailing window.",
-		[]string{"tenant", "window"}, nil)
-	usersFailedDesc = prometheus.NewDesc("entra_mfa_users_failed",
-		"Distinct users with at least one denied MFA attempt inside the trailing window.",
-		[]string{"tenant", "window"}, nil)
-	usersTrackedDesc = prometheus.NewDesc("entra_mfa_users_tracked",
-		"Users remembered (as salted hashes) for the distinct-user gauges.",
-		[]string{"tenant"}, nil)
+	usersChallengedDesc = metricdef.UsersChallenged.Desc()
+	usersFailedDesc     = metricdef.UsersFailed.Desc()
+	usersTrackedDesc    = metricdef.UsersTracked.Desc()
 )
 
 // usersCollector computes the distinct-user gauges at scrape time from each tenant's tracker.

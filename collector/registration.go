@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
 )
 
@@ -52,34 +52,16 @@ type RegistrationMetrics struct {
 
 // NewRegistrationMetrics creates the registration gauges and registers them on reg.
 func NewRegistrationMetrics(reg prometheus.Registerer) *RegistrationMetrics {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(namespace+"_registration_"+name, help, append([]string{"tenant"}, labels...), nil)
-	}
 	m := &RegistrationMetrics{
-		users: d("users",
-			"Enabled users in the authentication-methods registration report (joined with the user list), by user type and admin role.",
-			"user_type", "admin"),
-		disabled: d("users_disabled",
-			"Disabled accounts (accountEnabled false) in the user list; they are left out of every other registration gauge, as the seed's reports leave them out.",
-			"user_type"),
-		withFeature: d("users_with_feature",
-			"Enabled users for whom the registration report sets a feature flag (mfa_registered, mfa_capable, passwordless_capable, sspr_registered, sspr_enabled, sspr_capable, system_preferred_enabled).",
-			"feature", "user_type", "admin"),
-		byMethod: d("users_by_method",
-			"Enabled users with a method registered (normalised method name; a user counts once under each of their methods).",
-			"method", "user_type", "admin"),
-		bySystemPreferred: d("users_by_system_preferred_method",
-			"Enabled users by system-preferred MFA method (normalised; none when Graph names none).",
-			"method", "user_type", "admin"),
-		byUserPreferred: d("users_by_user_preferred_method",
-			"Enabled users by the MFA method they chose as default (userPreferredMethodForSecondaryAuthentication).",
-			"method", "user_type", "admin"),
-		withoutMFA: d("users_without_mfa",
-			"Enabled users not registered for MFA (isMfaRegistered false): the seed's \"users not registered\" report, counted.",
-			"user_type", "admin"),
-		lastUpdated: d("report_last_updated_timestamp_seconds",
-			"Newest lastUpdatedDateTime in the registration report: Microsoft rebuilds the report with a lag of hours, so this tells how current the registration gauges are."),
-		snapshots: map[string]*registrationSnapshot{},
+		users:             metricdef.RegistrationUsers.Desc(),
+		disabled:          metricdef.RegistrationUsersDisabled.Desc(),
+		withFeature:       metricdef.RegistrationUsersWithFeature.Desc(),
+		byMethod:          metricdef.RegistrationUsersByMethod.Desc(),
+		bySystemPreferred: metricdef.RegistrationUsersBySystemPreferred.Desc(),
+		byUserPreferred:   metricdef.RegistrationUsersByUserPreferred.Desc(),
+		withoutMFA:        metricdef.RegistrationUsersWithoutMFA.Desc(),
+		lastUpdated:       metricdef.RegistrationReportLastUpdated.Desc(),
+		snapshots:         map[string]*registrationSnapshot{},
 	}
 	reg.MustRegister(m)
 	return m
@@ -150,15 +132,6 @@ func (m *RegistrationMetrics) deleteTenant(tenant string) {
 }
 
 // docs describes the registration gauges for the README's metrics table.
-func (m *RegistrationMetrics) docs() []MetricDoc {
-	var out []MetricDoc
-	for _, d := range m.descs() {
-		out = append(out, parseDesc(d, "gauge"))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
 type splitKey struct{ userType, admin string }
 
 type labelKey struct{ label, userType, admin string }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -381,19 +380,5 @@ func TestRegistrationGaugesMatchGeneratedTruth(t *testing.T) {
 	}
 	if v := seriesValue(t, env.reg, "entra_registration_report_last_updated_timestamp_seconds", nil); v <= 0 {
 		t.Errorf("report freshness = %v", v)
-	}
-}
-
-func TestRegistrationDocs(t *testing.T) {
-	docs := NewRegistrationMetrics(prometheus.NewRegistry()).docs()
-	var names []string
-	for _, d := range docs {
-		names = append(names, d.Name)
-		if d.Type != "gauge" || d.Help == "" || d.Labels[0] != "tenant" {
-			t.Errorf("%+v", d)
-		}
-	}
-	if want := slices.Sorted(slices.Values(registrationFamilies)); !slices.Equal(names, want) {
-		t.Errorf("docs = %v", names)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 )
 
 // SafeConfig holds the current configuration for concurrent readers and swaps it on reload,
@@ -24,15 +26,9 @@ type SafeConfig struct {
 // (skipped when reg is nil).
 func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	s := &SafeConfig{
-		successful: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "entra_exporter_config_last_reload_successful",
-			Help: "Whether the last configuration reload attempt was successful (1) or not (0).",
-		}),
-		timestamp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "entra_exporter_config_last_reload_success_timestamp_seconds",
-			Help: "Timestamp of the last successful configuration reload.",
-		}),
-		now: time.Now,
+		successful: metricdef.ConfigLastReloadSuccessful.Gauge(),
+		timestamp:  metricdef.ConfigLastReloadSuccessTimestamp.Gauge(),
+		now:        time.Now,
 	}
 	if reg != nil {
 		reg.MustRegister(s.successful, s.timestamp)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -216,13 +216,9 @@ func TestAlertsAreDocumented(t *testing.T) {
 // exporterMetrics lists every series name the exporter exposes, from the collectors' own
 // descriptors: histogram families expand to their _bucket, _sum and _count series.
 func exporterMetrics() map[string]bool {
-	names := map[string]bool{
-		"entra_exporter_build_info":                                   true,
-		"entra_exporter_config_last_reload_successful":                true,
-		"entra_exporter_config_last_reload_success_timestamp_seconds": true,
-	}
-	for _, d := range collector.MetricDocs() {
-		if d.Type == "histogram" {
+	names := map[string]bool{}
+	for _, d := range metricdef.All() {
+		if d.Kind == metricdef.Histogram {
 			for _, s := range []string{"_bucket", "_sum", "_count"} {
 				names[d.Name+s] = true
 			}

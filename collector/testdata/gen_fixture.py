@@ -1,9 +1,13 @@
-# Builds collector/testdata/signins.json and expected.prom from mfa/testdata/cases.json, whose
-# expected classifications were written by hand. Run once; outputs are committed.
+# Builds collector/testdata/signins.json and expected.prom from fixture-cases.json: the mfa
+# package's hand-written cases (mfa/testdata/cases.json) as they were when the fixture was made,
+# frozen because the collector tests derive their figures from this 186-row timeline. Later
+# corrections of the mfa catalogue are applied to fixture-cases.json by hand (50158 from an
+# external provider: result code none). Run from this directory; outputs are committed.
 import json, datetime, collections
-cases = json.load(open('../../mfa/testdata/cases.json'))['cases']
+cases = json.load(open('fixture-cases.json'))['cases']
+CLIENT_APP = {'Browser': 'browser', 'Mobile Apps and Desktop clients': 'mobile_desktop', 'IMAP4': 'imap'}  # the README's client-app table
 epoch = datetime.datetime(2026,1,1,tzinfo=datetime.timezone.utc)
-rows=[]; sig=collections.Counter(); att=collections.Counter(); unk=collections.Counter()
+rows=[]; sig=collections.Counter(); att=collections.Counter(); unk=collections.Counter(); capp=collections.Counter()
 chal=set(); fail=set()
 for i,c in enumerate(cases):
     inp=c['in']; w=c['want']
@@ -40,6 +44,7 @@ for i,c in enumerate(cases):
     rows.append(row)
     et = 'non_interactive' if noninter else 'interactive'
     sig[(et, w['Requirement'], w['Result'], w['Outcome'], w['ErrorCode'])] += 1
+    capp[(CLIENT_APP[row['clientAppUsed']], w['Requirement'], w['Outcome'])] += 1
     if w['Outcome'] in ('satisfied','denied'):
         att[(w['Method'], w['Outcome'], w['Reason'], w['ResultCode'], w['Component'])] += 1
     for u in w.get('Unknown') or []:
@@ -61,6 +66,10 @@ out.append('# HELP entra_signins_total Sign-in rows counted, by event type, auth
 out.append('# TYPE entra_signins_total counter')
 for k,v in sorted(sig.items()):
     out.append('entra_signins_total{error_code="%s",event_type="%s",mfa_outcome="%s",requirement="%s",result="%s",tenant="fixture"} %d' % (k[4],k[0],k[3],k[1],k[2],v))
+out.append('# HELP entra_signins_by_client_app_total Sign-in rows counted, by client app used (normalised), authentication requirement and MFA outcome.')
+out.append('# TYPE entra_signins_by_client_app_total counter')
+for k,v in sorted(capp.items()):
+    out.append('entra_signins_by_client_app_total{client_app="%s",mfa_outcome="%s",requirement="%s",tenant="fixture"} %d' % (k[0],k[2],k[1],v))
 out.append('# HELP entra_mfa_unclassified_strings_total Strings from Graph that matched no catalogue entry and were counted as "other", by field.')
 out.append('# TYPE entra_mfa_unclassified_strings_total counter')
 for k,v in sorted(unk.items()):

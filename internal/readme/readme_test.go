@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
 )
 
@@ -20,10 +21,23 @@ var update = flag.Bool("update", false, "rewrite the README's generated sections
 
 const readmePath = "../../README.md"
 
-// metricsTable renders every exporter metric: the collector's families plus build info and the
-// configuration-reload gauges, read from a registry wired like the exporter's.
+// metricsTable renders every exporter metric from the one metric table (metricdef).
 func metricsTable(t *testing.T) string {
-	docs := collector.MetricDocs()
+	var b strings.Builder
+	b.WriteString("| metric | type | labels | meaning |\n| --- | --- | --- | --- |\n")
+	for _, d := range metricdef.All() {
+		labels := make([]string, len(d.Labels))
+		for i, l := range d.Labels {
+			labels[i] = "`" + l + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.Name, d.Kind, strings.Join(labels, ", "), strings.ReplaceAll(d.Help, "|", `\|`))
+	}
+	return b.String()
+}
+
+// The families the exporter registers outside the collector (build info, reload gauges) must be
+// what the table says.
+func TestProcessMetricsMatchTheTable(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("entra_exporter"))
 	config.NewSafeConfig(reg)
@@ -32,22 +46,19 @@ func metricsTable(t *testing.T) string {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		d := collector.MetricDoc{Name: mf.GetName(), Type: strings.ToLower(mf.GetType().String()), Help: mf.GetHelp()}
+		s, ok := metricdef.Lookup(mf.GetName())
+		if !ok {
+			t.Errorf("%s is not in the metric table", mf.GetName())
+			continue
+		}
+		var labels []string
 		for _, l := range mf.GetMetric()[0].GetLabel() {
-			d.Labels = append(d.Labels, l.GetName())
+			labels = append(labels, l.GetName())
 		}
-		docs = append(docs, d)
-	}
-	var b strings.Builder
-	b.WriteString("| metric | type | labels | meaning |\n| --- | --- | --- | --- |\n")
-	for _, d := range docs {
-		labels := make([]string, len(d.Labels))
-		for i, l := range d.Labels {
-			labels[i] = "`" + l + "`"
+		if string(s.Kind) != strings.ToLower(mf.GetType().String()) || s.Help != mf.GetHelp() || !slices.Equal(s.Labels, labels) {
+			t.Errorf("%s: exposed as %s %q %v, the table says %s %q %v", mf.GetName(), mf.GetType(), mf.GetHelp(), labels, s.Kind, s.Help, s.Labels)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.Name, d.Type, strings.Join(labels, ", "), strings.ReplaceAll(d.Help, "|", `\|`))
 	}
-	return b.String()
 }
 
 func configExample(t *testing.T) string {

@@ -1,0 +1,193 @@
+package metricdef
+
+// The table. Each part is one slice; a feature adds its families to its own part. Names follow
+// the Prometheus conventions: entra_ prefix, _total for counters, base units (seconds, bytes).
+
+// Microsoft Graph requests, as the client sees them.
+var (
+	GraphRequests = spec(Counter, "entra_graph_requests_total",
+		"HTTP requests sent to Microsoft Graph, by endpoint and status code (0 = no response: timeout or transport error).",
+		"tenant", "endpoint", "code")
+	GraphDuration = withBuckets(spec(Histogram, "entra_graph_request_duration_seconds",
+		"Time to receive and read one Microsoft Graph response.",
+		"tenant", "endpoint"), []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120})
+	GraphThrottled = spec(Counter, "entra_graph_throttled_total",
+		"HTTP 429 responses from Microsoft Graph.",
+		"tenant", "endpoint")
+	GraphRetries = spec(Counter, "entra_graph_retries_total",
+		"Requests to Microsoft Graph retried, by reason (429, 5xx, timeout, transport, truncated).",
+		"tenant", "endpoint", "reason")
+	MalformedRows = spec(Counter, "entra_graph_malformed_rows_total",
+		"Rows in Graph responses that could not be decoded and were skipped.",
+		"tenant", "endpoint")
+	AccessProblem = spec(Gauge, "entra_graph_access_problem",
+		"1 while the last poll of a source failed for want of a licence, a permission or a working credential (reason label), else 0.",
+		"tenant", "source", "reason")
+
+	graphSpecs = []*Spec{GraphRequests, GraphDuration, GraphThrottled, GraphRetries, MalformedRows, AccessProblem}
+)
+
+// Sign-in ingestion: polls, reads, cursors.
+var (
+	Polls = spec(Counter, "entra_ingest_polls_total",
+		"Polls of a Graph source, successful or not.",
+		"tenant", "source")
+	PollErrors = spec(Counter, "entra_ingest_poll_errors_total",
+		"Polls that failed, by reason (licence, permission, authentication, malformed_page, paging, redirect, throttled, graph_error, state_commit, other).",
+		"tenant", "source", "reason")
+	LastSuccess = spec(Gauge, "entra_ingest_last_success_timestamp_seconds",
+		"Unix time of the last poll that completed without error.",
+		"tenant", "source")
+	Lag = spec(Gauge, "entra_ingest_lag_seconds",
+		"Age of the newest sign-in time read by the fresh poll (now minus its cursor); at least the settle delay.",
+		"tenant", "source")
+	RowsFetched = spec(Counter, "entra_ingest_rows_fetched_total",
+		"Rows received from Graph, including rows re-read, deduplicated or outside the window, by pass (fresh: first read after the settle delay; reconcile: second read; backlog: single read of a range skipped after downtime or at first start).",
+		"tenant", "source", "pass")
+	RowsDeduplicated = spec(Counter, "entra_ingest_rows_deduplicated_total",
+		"Rows received again (the reconcile read, pages fetched again after an error, rows Graph returned twice) and not counted a second time.",
+		"tenant", "source")
+	RowsOutside = spec(Counter, "entra_ingest_rows_outside_window_total",
+		"Rows Graph returned outside the time window they were asked for, by side (before, after); not counted by that read. A steady rate on side=\"after\" means Graph ignores the filter's upper bound and every read costs all rows up to now.",
+		"tenant", "source", "side")
+	DedupIDs = spec(Gauge, "entra_ingest_dedup_ids",
+		"Row ids remembered for deduplication (rows that the reconcile pass may still return).",
+		"tenant", "source")
+	SettleDelay = spec(Gauge, "entra_ingest_settle_delay_seconds",
+		"Configured settle delay: rows younger than this are not counted yet (alert rules compare the lag with it).",
+		"tenant", "source")
+	PollInterval = spec(Gauge, "entra_ingest_poll_interval_seconds",
+		"Configured interval between two polls of a source.",
+		"tenant", "source")
+	LateRows = spec(Counter, "entra_ingest_late_rows_total",
+		"Rows counted by the reconcile pass: they were not visible yet when the fresh poll read their time range.",
+		"tenant", "source")
+	Lateness = withBuckets(spec(Histogram, "entra_ingest_late_row_age_seconds",
+		"Age (now minus createdDateTime) of late rows when the reconcile pass counted them: an upper bound of how late they arrived.",
+		"tenant", "source"), []float64{60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 21600, 86400})
+	Backlog = spec(Gauge, "entra_ingest_backlog_seconds",
+		"Sign-in time still to be read beyond the normal slack: the gaps left by downtime or a first start, plus how far the reconcile cursor is behind now minus the settle delay, reconcile delay and reconcile interval; 0 in steady state.",
+		"tenant", "source")
+	ClockSteps = spec(Counter, "entra_ingest_clock_steps_total",
+		"Fresh reads held back because the wall clock had moved further than the monotonic clock since the last read (a forward clock step).",
+		"tenant")
+	CursorsClamped = spec(Counter, "entra_ingest_cursors_clamped_total",
+		"Times the cursors were found in the future (a clock that was ahead, a restored state file) and ingestion restarted from the look-back.",
+		"tenant", "source")
+	RangesSkipped = spec(Counter, "entra_ingest_ranges_skipped_total",
+		"Time ranges skipped because Graph kept failing to return them (malformed page, next links that loop or never end), even narrowed to the smallest read.",
+		"tenant", "source")
+	SkippedSeconds = spec(Counter, "entra_ingest_skipped_seconds_total",
+		"Seconds of sign-in time skipped with those ranges; rows in them that were not counted yet are lost.",
+		"tenant", "source")
+
+	ingestSpecs = []*Spec{Polls, PollErrors, LastSuccess, Lag, RowsFetched, RowsDeduplicated, RowsOutside, DedupIDs, SettleDelay, PollInterval, LateRows, Lateness, Backlog, ClockSteps, CursorsClamped, RangesSkipped, SkippedSeconds}
+)
+
+// The durable state of each tenant.
+var (
+	StateCommits = spec(Counter, "entra_state_commits_total",
+		"Commits of the tenant's durable state (cursors, remembered ids, counters), by result (success, error).",
+		"tenant", "result")
+	StateBytes = spec(Gauge, "entra_state_size_bytes",
+		"Size of the tenant's state file at the last commit.",
+		"tenant")
+	StateLastCommit = spec(Gauge, "entra_state_last_commit_timestamp_seconds",
+		"Unix time of the last successful state commit.",
+		"tenant")
+	StateRestore = spec(Counter, "entra_state_restores_total",
+		"State loads at start or tenant (re)configuration, by result: restored, none (no file: start from the look-back), corrupt (moved aside, start from the look-back), error.",
+		"tenant", "result")
+
+	stateSpecs = []*Spec{StateCommits, StateBytes, StateLastCommit, StateRestore}
+)
+
+// The durable counters: committed with the cursors, restored after a restart (collector/counters.go).
+var (
+	SignIns = spec(Counter, "entra_signins_total",
+		"Sign-in rows counted, by event type, authentication requirement, result, MFA outcome and sign-in error code.",
+		"tenant", "event_type", "requirement", "result", "mfa_outcome", "error_code")
+	SignInsByClientApp = spec(Counter, "entra_signins_by_client_app_total",
+		"Sign-in rows counted, by client app used (normalised), authentication requirement and MFA outcome.",
+		"tenant", "client_app", "requirement", "mfa_outcome")
+	MFAAttempts = spec(Counter, "entra_mfa_attempts_total",
+		"MFA attempts (sign-in rows whose MFA outcome is satisfied or denied), by method, outcome, reason, result code and the component that ran the MFA.",
+		"tenant", "method", "outcome", "reason", "result_code", "component")
+	UnclassifiedStrings = spec(Counter, "entra_mfa_unclassified_strings_total",
+		"Strings from Graph that matched no catalogue entry and were counted as \"other\", by field.",
+		"tenant", "field")
+
+	countSpecs = []*Spec{SignIns, SignInsByClientApp, MFAAttempts, UnclassifiedStrings}
+)
+
+// Distinct users over trailing windows (collector/users.go).
+var (
+	UsersChallenged = spec(Gauge, "entra_mfa_users_challenged",
+		"Distinct users asked for a second factor (prompted, denied, or satisfied by performing a method) with a sign-in inside the trailing window.",
+		"tenant", "window")
+	UsersFailed = spec(Gauge, "entra_mfa_users_failed",
+		"Distinct users with at least one denied MFA attempt inside the trailing window.",
+		"tenant", "window")
+	UsersTracked = spec(Gauge, "entra_mfa_users_tracked",
+		"Users remembered (as salted hashes) for the distinct-user gauges.",
+		"tenant")
+
+	userSpecs = []*Spec{UsersChallenged, UsersFailed, UsersTracked}
+)
+
+// MFA registration state (collector/registration.go).
+var (
+	RegistrationUsers = spec(Gauge, "entra_registration_users",
+		"Enabled users in the authentication-methods registration report (joined with the user list), by user type and admin role.",
+		"tenant", "user_type", "admin")
+	RegistrationUsersDisabled = spec(Gauge, "entra_registration_users_disabled",
+		"Disabled accounts (accountEnabled false) in the user list; they are left out of every other registration gauge, as Microsoft's MSOnline MFA reports leave out blocked accounts.",
+		"tenant", "user_type")
+	RegistrationUsersWithFeature = spec(Gauge, "entra_registration_users_with_feature",
+		"Enabled users for whom the registration report sets a feature flag (mfa_registered, mfa_capable, passwordless_capable, sspr_registered, sspr_enabled, sspr_capable, system_preferred_enabled).",
+		"tenant", "feature", "user_type", "admin")
+	RegistrationUsersByMethod = spec(Gauge, "entra_registration_users_by_method",
+		"Enabled users with a method registered (normalised method name; a user counts once under each of their methods).",
+		"tenant", "method", "user_type", "admin")
+	RegistrationUsersBySystemPreferred = spec(Gauge, "entra_registration_users_by_system_preferred_method",
+		"Enabled users by system-preferred MFA method (normalised; none when Graph names none).",
+		"tenant", "method", "user_type", "admin")
+	RegistrationUsersByUserPreferred = spec(Gauge, "entra_registration_users_by_user_preferred_method",
+		"Enabled users by the MFA method they chose as default (userPreferredMethodForSecondaryAuthentication).",
+		"tenant", "method", "user_type", "admin")
+	RegistrationUsersWithoutMFA = spec(Gauge, "entra_registration_users_without_mfa",
+		"Enabled users not registered for MFA (isMfaRegistered false): the \"users not registered for MFA\" report of Microsoft's MFA reporting page, counted.",
+		"tenant", "user_type", "admin")
+	RegistrationReportLastUpdated = spec(Gauge, "entra_registration_report_last_updated_timestamp_seconds",
+		"Newest lastUpdatedDateTime in the registration report: Microsoft rebuilds the report with a lag of hours, so this tells how current the registration gauges are.",
+		"tenant")
+
+	registrationSpecs = []*Spec{RegistrationUsers, RegistrationUsersDisabled, RegistrationUsersWithFeature,
+		RegistrationUsersByMethod, RegistrationUsersBySystemPreferred, RegistrationUsersByUserPreferred,
+		RegistrationUsersWithoutMFA, RegistrationReportLastUpdated}
+)
+
+// The exporter process: build information (prometheus/common's version collector, named
+// entra_exporter) and configuration reloads (config/safeconfig.go).
+var (
+	BuildInfo = spec(Gauge, "entra_exporter_build_info",
+		"A metric with a constant '1' value labeled by version, revision, branch, goversion from which entra_exporter was built, and the goos and goarch for the build.",
+		"branch", "goarch", "goos", "goversion", "revision", "tags", "version")
+	ConfigLastReloadSuccessful = spec(Gauge, "entra_exporter_config_last_reload_successful",
+		"Whether the last configuration reload attempt was successful (1) or not (0).")
+	ConfigLastReloadSuccessTimestamp = spec(Gauge, "entra_exporter_config_last_reload_success_timestamp_seconds",
+		"Timestamp of the last successful configuration reload.")
+
+	configSpecs = []*Spec{BuildInfo, ConfigLastReloadSuccessful, ConfigLastReloadSuccessTimestamp}
+)
+
+// Per-user attack detections (issue 11): families go here.
+var detectionSpecs = []*Spec{}
+
+// Why MFA was or was not required, Conditional Access, applications (issue 12): families go here.
+var coverageSpecs = []*Spec{}
+
+func withBuckets(s *Spec, b []float64) *Spec {
+	s.Buckets = b
+	return s
+}
