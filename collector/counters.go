@@ -1,9 +1,11 @@
 package collector
 
 import (
-	"maps"
+	"encoding/binary"
+	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,9 +22,16 @@ type durableFamily struct {
 	labels []string // without "tenant"
 }
 
+// maxDurableLabels is the most labels (besides tenant) a durable family may have: a counter's
+// identity is a fixed array of them, so counting a row builds no string and allocates nothing.
+const maxDurableLabels = 6
+
 func newDurableFamily(id string, s *metricdef.Spec) *durableFamily {
 	if !s.PerTenant() || s.Kind != metricdef.Counter {
 		panic("collector: durable family " + s.Name + " must be a per-tenant counter")
+	}
+	if len(s.Labels)-1 > maxDurableLabels {
+		panic("collector: durable family " + s.Name + " has more labels than maxDurableLabels")
 	}
 	return &durableFamily{id: id, desc: s.Desc(), labels: s.Labels[1:]}
 }
@@ -46,71 +55,193 @@ var (
 // keySep cannot occur in label values taken from the bounded catalogues.
 const keySep = "\x1f"
 
+// counterKey is a counter's key in the state: family id and label values, keySep between them.
 func counterKey(f *durableFamily, values ...string) string {
 	return f.id + keySep + strings.Join(values, keySep)
 }
 
-// tenantCounts holds a tenant's durable counters: committed values (exposed) and pending
-// increments (counted since the last commit, not exposed yet).
-type tenantCounts struct {
-	mu        sync.Mutex
-	committed map[string]float64
-	pending   map[string]float64
+// counterID identifies one series of a durable family without building its key.
+type counterID struct {
+	f *durableFamily
+	v [maxDurableLabels]string
 }
 
-func newTenantCounts(restored map[string]float64) *tenantCounts {
-	c := &tenantCounts{committed: map[string]float64{}, pending: map[string]float64{}}
+// counterCell is one series: its committed value (exposed), increments not committed yet, and
+// the constant metric scrapes send (rebuilt only when the committed value moves).
+type counterCell struct {
+	id        counterID
+	key       string // state key, built when the series first needs writing
+	committed float64
+	pending   float64
+	dirty     bool // in tenantCounts.dirty
+	metric    prometheus.Metric
+}
+
+// tenantCounts holds a tenant's durable counters: committed values (exposed) and pending
+// increments (counted since the last commit, not exposed yet). Scrapes read an immutable list of
+// the committed series, replaced after each commit, and never wait for counting or committing.
+type tenantCounts struct {
+	tenant string
+	mu     sync.Mutex
+	cells  map[counterID]*counterCell
+	dirty  []*counterCell // cells with pending increments
+	// exposed is what a scrape sends: one constant metric per committed series.
+	exposed atomic.Pointer[[]prometheus.Metric]
+}
+
+func newTenantCounts(tenant string, restored map[string]float64) *tenantCounts {
+	c := &tenantCounts{tenant: tenant, cells: map[counterID]*counterCell{}}
 	for k, v := range restored {
-		if _, ok := familiesByID[strings.SplitN(k, keySep, 2)[0]]; ok {
-			c.committed[k] = v
+		id, ok := parseCounterKey(k)
+		if !ok {
+			continue
 		}
+		cell := &counterCell{id: id, key: k, committed: v}
+		cell.metric = c.constMetric(cell)
+		c.cells[id] = cell
 	}
+	c.publish()
 	return c
 }
 
+func parseCounterKey(k string) (counterID, bool) {
+	parts := strings.Split(k, keySep)
+	f := familiesByID[parts[0]]
+	if f == nil || len(parts)-1 != len(f.labels) {
+		return counterID{}, false
+	}
+	id := counterID{f: f}
+	copy(id.v[:], parts[1:])
+	return id, true
+}
+
+// inc counts one row in the series of f with the given label values (in the family's order).
 func (c *tenantCounts) inc(f *durableFamily, values ...string) {
+	id := counterID{f: f}
+	copy(id.v[:], values)
 	c.mu.Lock()
-	c.pending[counterKey(f, values...)]++
+	cell := c.cells[id]
+	if cell == nil {
+		cell = &counterCell{id: id}
+		c.cells[id] = cell
+	}
+	cell.pending++
+	if !cell.dirty {
+		cell.dirty = true
+		c.dirty = append(c.dirty, cell)
+	}
 	c.mu.Unlock()
 }
 
-// snapshot returns committed plus pending values: what the next commit writes.
-func (c *tenantCounts) snapshot() map[string]float64 {
+// counterWrite is one series as a commit writes it.
+type counterWrite struct {
+	cell  *counterCell
+	value float64 // committed + pending at the time of writing
+	taken float64 // the pending part of it
+}
+
+// partCounters is the counters' part of the state: key counterKey, value the float64 bits.
+const partCounters = "counters"
+
+// write puts into tx the series whose value changed (every series when full) and returns what
+// was written, for promote once the commit is durable.
+func (c *tenantCounts) write(tx *stateTx, full bool) []counterWrite {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := maps.Clone(c.committed)
-	for k, v := range c.pending {
-		out[k] += v
+	var out []counterWrite
+	add := func(cell *counterCell) {
+		if cell.key == "" {
+			cell.key = counterKey(cell.id.f, cell.id.v[:len(cell.id.f.labels)]...)
+		}
+		w := counterWrite{cell: cell, value: cell.committed + cell.pending, taken: cell.pending}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], math.Float64bits(w.value))
+		tx.Put(partCounters, cell.key, v[:])
+		out = append(out, w)
+	}
+	if full {
+		for _, cell := range c.cells {
+			if cell.committed+cell.pending != 0 {
+				add(cell)
+			}
+		}
+		return out
+	}
+	for _, cell := range c.dirty {
+		add(cell)
 	}
 	return out
 }
 
-// promote makes the values written by a successful commit visible. written is the snapshot that
-// was committed; increments counted after the snapshot stay pending.
-func (c *tenantCounts) promote(written map[string]float64) {
+// promote makes the values written by a successful commit visible. Increments counted after the
+// write stay pending.
+func (c *tenantCounts) promote(written []counterWrite) {
+	if len(written) == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, v := range written {
-		delta := v - c.committed[k]
-		c.committed[k] = v
-		if p := c.pending[k] - delta; p > 0 {
-			c.pending[k] = p
-		} else {
-			delete(c.pending, k)
+	changed := false
+	for _, w := range written {
+		cell := w.cell
+		cell.pending -= w.taken
+		if cell.committed != w.value || cell.metric == nil {
+			cell.committed = w.value
+			cell.metric = c.constMetric(cell)
+			changed = true
 		}
+	}
+	kept := c.dirty[:0]
+	for _, cell := range c.dirty {
+		if cell.pending > 0 {
+			kept = append(kept, cell)
+		} else {
+			cell.pending, cell.dirty = 0, false
+		}
+	}
+	clear(c.dirty[len(kept):])
+	c.dirty = kept
+	if changed {
+		c.publish()
 	}
 }
 
-func (c *tenantCounts) collect(tenant string, ch chan<- prometheus.Metric) {
+func (c *tenantCounts) constMetric(cell *counterCell) prometheus.Metric {
+	f := cell.id.f
+	labels := make([]string, 0, len(f.labels)+1)
+	labels = append(labels, c.tenant)
+	labels = append(labels, cell.id.v[:len(f.labels)]...)
+	return prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, cell.committed, labels...)
+}
+
+// publish replaces the list scrapes read; called with mu held.
+func (c *tenantCounts) publish() {
+	list := make([]prometheus.Metric, 0, len(c.cells))
+	for _, cell := range c.cells {
+		if cell.metric != nil {
+			list = append(list, cell.metric)
+		}
+	}
+	c.exposed.Store(&list)
+}
+
+// value returns the committed value of a series (tests).
+func (c *tenantCounts) value(f *durableFamily, values ...string) float64 {
+	id := counterID{f: f}
+	copy(id.v[:], values)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, v := range c.committed {
-		parts := strings.Split(k, keySep)
-		f := familiesByID[parts[0]]
-		if f == nil || len(parts)-1 != len(f.labels) {
-			continue
+	if cell := c.cells[id]; cell != nil {
+		return cell.committed
+	}
+	return 0
+}
+
+func (c *tenantCounts) collect(ch chan<- prometheus.Metric) {
+	if list := c.exposed.Load(); list != nil {
+		for _, m := range *list {
+			ch <- m
 		}
-		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, v, append([]string{tenant}, parts[1:]...)...)
 	}
 }
 
@@ -125,12 +256,12 @@ func (c *countersCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *countersCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()
-	counts := map[string]*tenantCounts{}
-	for name, r := range c.m.tenants {
-		counts[name] = r.counts
+	counts := make([]*tenantCounts, 0, len(c.m.tenants))
+	for _, r := range c.m.tenants {
+		counts = append(counts, r.counts)
 	}
 	c.m.mu.Unlock()
-	for name, tc := range counts {
-		tc.collect(name, ch)
+	for _, tc := range counts {
+		tc.collect(ch)
 	}
 }

@@ -125,10 +125,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			r.stop()
 			r.cfg = t
 			r.source.setSettings(t.SignIns)
-			if !reflect.DeepEqual(r.users.windows, durations(t.SignIns.UserWindows)) {
-				r.users = newUserTracker(durations(t.SignIns.UserWindows), r.users.export())
-				r.source.setUsers(r.users)
-			}
+			r.users.setWindows(durations(t.SignIns.UserWindows)) // users kept, and their uncommitted changes
 			m.logger.Info("tenant configuration changed, restarting its loop", "tenant", t.Name)
 		} else {
 			st := m.restore(t.Name, t.TenantID)

@@ -34,6 +34,7 @@ type Metrics struct {
 	Backlog          *prometheus.GaugeVec
 	StateCommits     *prometheus.CounterVec
 	StateBytes       *prometheus.GaugeVec
+	StateWritten     *prometheus.CounterVec
 	StateLastCommit  *prometheus.GaugeVec
 	StateRestore     *prometheus.CounterVec
 	ClockSteps       *prometheus.CounterVec
@@ -66,6 +67,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Backlog:          metricdef.Backlog.GaugeVec(),
 		StateCommits:     metricdef.StateCommits.CounterVec(),
 		StateBytes:       metricdef.StateBytes.GaugeVec(),
+		StateWritten:     metricdef.StateWritten.CounterVec(),
 		StateLastCommit:  metricdef.StateLastCommit.GaugeVec(),
 		StateRestore:     metricdef.StateRestore.CounterVec(),
 		ClockSteps:       metricdef.ClockSteps.CounterVec(),
@@ -87,7 +89,7 @@ type vector interface {
 
 func (m *Metrics) vectors() []vector {
 	return []vector{
-		m.GraphRequests, m.GraphDuration, m.GraphThrottled, m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag, m.RowsFetched, m.RowsDeduplicated, m.RowsOutside, m.DedupIDs, m.AccessProblem, m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits, m.StateBytes, m.StateLastCommit, m.StateRestore, m.ClockSteps, m.CursorsClamped, m.RangesSkipped, m.SkippedSeconds,
+		m.GraphRequests, m.GraphDuration, m.GraphThrottled, m.GraphRetries, m.MalformedRows, m.Polls, m.PollErrors, m.LastSuccess, m.Lag, m.RowsFetched, m.RowsDeduplicated, m.RowsOutside, m.DedupIDs, m.AccessProblem, m.SettleDelay, m.PollInterval, m.LateRows, m.Lateness, m.Backlog, m.StateCommits, m.StateBytes, m.StateWritten, m.StateLastCommit, m.StateRestore, m.ClockSteps, m.CursorsClamped, m.RangesSkipped, m.SkippedSeconds,
 	}
 }
 

@@ -129,13 +129,13 @@ func TestFailedCommitKeepsCountsPending(t *testing.T) {
 func TestStateOfAnotherTenantIDIsMovedAside(t *testing.T) {
 	dir := t.TempDir()
 	s := stateStore{dir: dir}
-	if err := os.WriteFile(s.path("x"), []byte(fmt.Sprintf(`{"version":%d,"tenant":"x","tenant_id":"old"}`, stateVersion)), 0o600); err != nil {
+	if err := os.WriteFile(s.legacyPath("x"), []byte(fmt.Sprintf(`{"version":%d,"tenant":"x","tenant_id":"old"}`, legacyVersion)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.load("x", "new", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), `tenant_id "old"`) {
 		t.Errorf("want a tenant_id mismatch error, got %v", err)
 	}
-	if aside, _ := filepath.Glob(s.path("x") + ".corrupt-*"); len(aside) != 1 {
+	if aside, _ := filepath.Glob(s.legacyPath("x") + ".corrupt-*"); len(aside) != 1 {
 		t.Errorf("file not moved aside: %v", aside)
 	}
 }

@@ -59,6 +59,8 @@ type signInSource struct {
 	counts   *tenantCounts
 	users    *userTracker
 	store    stateStore
+	journal  *tenantJournal // created at the first commit (tenantID is set after construction)
+	migrated string         // JSON state file the restored state came from
 	unknown  *unknownLog
 	logger   *slog.Logger
 	now      func() time.Time
@@ -67,6 +69,10 @@ type signInSource struct {
 	settings config.SignIns
 	cur      cursors
 	seen     map[string]int64 // row id -> createdDateTime (Unix ns) of rows a later read may return
+	// Ids remembered and forgotten since the last commit: what the next one writes.
+	seenAdded, seenForgotten []string
+	// parts are other components committed in the same transaction (state.go statePart).
+	parts []statePart
 	health   pollHealth
 
 	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
@@ -106,9 +112,10 @@ func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *ten
 	if st != nil {
 		s.cur = cursors{Fresh: st.Fresh, Reconcile: st.Reconcile, Gaps: st.Gaps, Forgotten: st.Forgotten}
 		s.seen = st.Seen
-		s.counts = newTenantCounts(st.Counters)
+		s.counts = newTenantCounts(tenant, st.Counters)
+		s.migrated = st.Migrated
 	} else {
-		s.counts = newTenantCounts(nil)
+		s.counts = newTenantCounts(tenant, nil)
 	}
 	s.health = pollHealth{tenant: tenant, source: sourceSignIns, metrics: m, logger: logger, failMsg: "sign-in poll failed", recoverMsg: "sign-in polling recovered"}
 	s.exportSettings()
@@ -120,12 +127,6 @@ func (s *signInSource) setSettings(settings config.SignIns) {
 	defer s.mu.Unlock()
 	s.settings = settings
 	s.exportSettings()
-}
-
-func (s *signInSource) setUsers(u *userTracker) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users = u
 }
 
 // exportSettings publishes the timing settings, so alert rules can compare the lag with them.
@@ -283,6 +284,7 @@ func (s *signInSource) settle() error {
 		c := time.Unix(0, created)
 		if forgettable(s.cur, c) {
 			delete(s.seen, id)
+			s.seenForgotten = append(s.seenForgotten, id)
 			if c.After(s.cur.Forgotten) {
 				s.cur.Forgotten = c
 			}
@@ -368,13 +370,12 @@ var errStateCommit = errors.New("committing state failed")
 // A failed commit keeps everything pending for the next one, is counted, and makes the poll fail
 // (so it is logged once per change of reason and last_success stops advancing).
 func (s *signInSource) commit() error {
-	written := s.counts.snapshot()
 	now := s.now()
-	st := &tenantState{
-		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
-		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
+	if s.journal == nil {
+		s.journal = &tenantJournal{store: s.store, tenant: s.tenant, tenantID: s.tenantID, migrated: s.migrated}
 	}
-	n, err := s.store.save(st)
+	var written []counterWrite
+	res, err := s.journal.commit(func(tx *stateTx, full bool) { written = s.writeState(tx, full, now) }, now)
 	if err != nil {
 		s.metrics.StateCommits.WithLabelValues(s.tenant, "error").Inc()
 		return fmt.Errorf("%w: %w", errStateCommit, err)
@@ -382,7 +383,8 @@ func (s *signInSource) commit() error {
 	s.counts.promote(written)
 	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
 	if s.store.enabled() {
-		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(n))
+		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(res.size))
+		s.metrics.StateWritten.WithLabelValues(s.tenant).Add(float64(res.written))
 		s.metrics.StateLastCommit.WithLabelValues(s.tenant).Set(float64(now.Unix()))
 	}
 	return nil
@@ -416,6 +418,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		return
 	}
 	s.seen[r.ID] = r.CreatedDateTime.UnixNano()
+	s.seenAdded = append(s.seenAdded, r.ID)
 	if pass == passReconcile && !s.cur.inGap(r.CreatedDateTime) {
 		m.LateRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())

@@ -115,7 +115,7 @@ func TestCorruptStateIsMovedAside(t *testing.T) {
 	if got := env.sum(t, "entra_signins_total"); got == 0 {
 		t.Error("nothing counted after starting over from the look-back")
 	}
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(filepath.Join(storage, "fixture.state")); err != nil {
 		t.Errorf("no new state file written: %v", err)
 	}
 }
@@ -123,13 +123,13 @@ func TestCorruptStateIsMovedAside(t *testing.T) {
 func TestStateFileOfAnotherVersionIsRejected(t *testing.T) {
 	dir := t.TempDir()
 	s := stateStore{dir: dir}
-	if err := os.WriteFile(s.path("x"), []byte(`{"version":99,"tenant":"x"}`), 0o600); err != nil {
+	if err := os.WriteFile(s.legacyPath("x"), []byte(`{"version":99,"tenant":"x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.load("x", "tid", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Errorf("want a version error, got %v", err)
 	}
-	if err := os.WriteFile(s.path("y"), []byte(`{"version":1,"tenant":"x"}`), 0o600); err != nil {
+	if err := os.WriteFile(s.legacyPath("y"), []byte(`{"version":1,"tenant":"x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.load("y", "tid", time.Unix(1000, 0)); err == nil || !strings.Contains(err.Error(), `tenant "x"`) {

@@ -90,7 +90,10 @@ var (
 		"Commits of the tenant's durable state (cursors, remembered ids, counters), by result (success, error).",
 		"tenant", "result")
 	StateBytes = spec(Gauge, "entra_state_size_bytes",
-		"Size of the tenant's state file at the last commit.",
+		"Size of the tenant's state journal after the last commit (it grows with each commit until compacted).",
+		"tenant")
+	StateWritten = spec(Counter, "entra_state_written_bytes_total",
+		"Bytes written to the tenant's state journal: what commits appended and compactions rewrote.",
 		"tenant")
 	StateLastCommit = spec(Gauge, "entra_state_last_commit_timestamp_seconds",
 		"Unix time of the last successful state commit.",
@@ -99,7 +102,7 @@ var (
 		"State loads at start or tenant (re)configuration, by result: restored, none (no file: start from the look-back), corrupt (moved aside, start from the look-back), error.",
 		"tenant", "result")
 
-	stateSpecs = []*Spec{StateCommits, StateBytes, StateLastCommit, StateRestore}
+	stateSpecs = []*Spec{StateCommits, StateBytes, StateWritten, StateLastCommit, StateRestore}
 )
 
 // The durable counters: committed with the cursors, restored after a restart (collector/counters.go).
