@@ -72,8 +72,8 @@ type signInSource struct {
 	// Ids remembered and forgotten since the last commit: what the next one writes.
 	seenAdded, seenForgotten []string
 	// parts are other components committed in the same transaction (state.go statePart).
-	parts []statePart
-	health   pollHealth
+	parts  []statePart
+	health pollHealth
 
 	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
 	reconcileSpan, backlogSpan time.Duration
