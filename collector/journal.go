@@ -463,6 +463,8 @@ type journalFile struct {
 	size     int64 // bytes in the file
 	fullSize int64 // size of the last full write: compaction compares the log with it
 	seq      uint64
+	// minCompact is compactMin unless a test sets it lower.
+	minCompact int64
 }
 
 // Compaction: the log is rewritten whole once it is compactFactor times the size of the last full
@@ -475,7 +477,11 @@ const (
 )
 
 func (j *journalFile) wantsCompaction() bool {
-	return j.size > max(compactMin, compactFactor*j.fullSize)
+	m := j.minCompact
+	if m == 0 {
+		m = compactMin
+	}
+	return j.size > max(m, compactFactor*j.fullSize)
 }
 
 func (j *journalFile) close() {

@@ -360,6 +360,7 @@ type tenantJournal struct {
 	file             *journalFile // nil: the next commit writes the full state
 	migrated         string       // JSON state file to rename aside after the first full write
 	seq              uint64
+	minCompact       int64 // 0: compactMin (tests set less)
 }
 
 // commitResult describes a successful commit.
@@ -394,6 +395,7 @@ func (j *tenantJournal) commit(write func(tx *stateTx, full bool), now time.Time
 		return commitResult{}, err
 	}
 	j.file, j.seq = jf, jf.seq
+	jf.minCompact = j.minCompact
 	if j.migrated != "" {
 		// The journal now holds everything the JSON file did; keep the file under another name
 		// for a downgrade, out of the way of the next start.
