@@ -81,7 +81,9 @@ func Classify(in SignIn) Classification {
 		c.addUnknown(FieldErrorCode, strconv.Itoa(in.ErrorCode))
 	}
 
-	steps := c.resolveSteps(in.Steps)
+	// Rows list one to three steps: a fixed buffer keeps them off the heap.
+	var stepBuf [8]step
+	steps := c.resolveSteps(in.Steps, stepBuf[:0])
 
 	var deciding *step
 	afterFailed := false
@@ -89,7 +91,7 @@ func Classify(in SignIn) Classification {
 	case HandlingMFAInterrupt:
 		c.Outcome = OutcomeInterrupted
 		// The method being prompted, if the row already names one.
-		if d := lastMFA(steps, nil); d != nil {
+		if d := lastMFA(steps, anyStep); d != nil {
 			c.Method = d.method
 		}
 		return c
@@ -105,20 +107,20 @@ func Classify(in SignIn) Classification {
 
 	case HandlingMFAFailure:
 		c.Outcome = OutcomeDenied
-		deciding = lastMFA(steps, func(s *step) bool { return !s.Succeeded })
+		deciding = lastMFA(steps, failedStep)
 		if deciding == nil {
-			deciding = lastMFA(steps, nil)
+			deciding = lastMFA(steps, anyStep)
 		}
 		c.Reason = c.deniedReason(in, deciding, steps, true)
 
 	default: // HandlingFailure: before MFA unless the steps say otherwise.
-		if d := lastMFA(steps, func(s *step) bool { return s.Succeeded }); d != nil {
+		if d := lastMFA(steps, succeededStep); d != nil {
 			deciding, afterFailed = decidingSucceeded(steps)
 			c.Outcome = OutcomeSatisfied
 			c.Reason = c.satisfiedReason(in, deciding, steps)
 			break
 		}
-		d := lastMFA(steps, func(s *step) bool { return !s.Succeeded })
+		d := lastMFA(steps, failedStep)
 		if d == nil || !anyDeniedText(in, d) {
 			c.Outcome = OutcomeNotAttempted
 			return c
@@ -140,7 +142,7 @@ func Classify(in SignIn) Classification {
 }
 
 func requirementLabel(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	switch lowerTrimmed(s) {
 	case "singlefactorauthentication":
 		return RequirementSingleFactor
 	case "multifactorauthentication":
@@ -152,8 +154,8 @@ func requirementLabel(s string) string {
 // componentOf prefers NPS over AD FS when both signals disagree; they never do
 // in real rows, and a fixed order keeps the result deterministic.
 func (c *Classification) componentOf(in SignIn) string {
-	issuer := strings.ToLower(strings.TrimSpace(in.TokenIssuerType))
-	resource := strings.ToLower(strings.TrimSpace(in.ResourceID))
+	issuer := lowerTrimmed(in.TokenIssuerType)
+	resource := lowerTrimmed(in.ResourceID)
 	switch {
 	case issuer == "npsextension" || resource == "radius":
 		return ComponentNPSExtension
@@ -188,8 +190,7 @@ func (c *Classification) addUnknown(field, value string) {
 // Steps without a method are kept as non-MFA steps: real non-interactive rows
 // carry a methodless step (succeeded false) whose detail is the only place
 // that says "MFA requirement satisfied by claim in the token".
-func (c *Classification) resolveSteps(in []Step) []step {
-	out := make([]step, 0, len(in))
+func (c *Classification) resolveSteps(in []Step, out []step) []step {
 	for i := range in {
 		s := &in[i]
 		raw := strings.TrimSpace(s.Method)
@@ -197,14 +198,15 @@ func (c *Classification) resolveSteps(in []Step) []step {
 			out = append(out, step{Step: s, method: LabelNone})
 			continue
 		}
-		label, ok := methodByName[normalizeName(raw)]
-		if !ok {
+		mi := lookupMethod(raw)
+		label := mi.label
+		if !mi.known {
 			label = LabelOther
 			c.addUnknown(FieldMethod, s.Method)
 		}
 		isMFA := label != LabelNone
 		if isMFA && (label == MethodPreviouslySatisfied || label == LabelOther) {
-			if isFirstFactorText(normalizeReason(s.ResultDetail)) || isPrimaryRequirement(s.Requirement) {
+			if analyzeText(s.ResultDetail).firstFactor || isPrimaryRequirement(s.Requirement) {
 				isMFA = false
 			}
 		}
@@ -223,10 +225,18 @@ func isPrimaryRequirement(s string) bool {
 	return strings.Contains(strings.ToLower(s), "primary")
 }
 
-// lastMFA returns the last MFA step that satisfies keep (nil: any).
-func lastMFA(steps []step, keep func(*step) bool) *step {
+// Which steps lastMFA looks for. (An enum rather than a predicate: a step passed to a function
+// value would move the caller's step buffer to the heap.)
+const (
+	anyStep = iota
+	succeededStep
+	failedStep
+)
+
+// lastMFA returns the last MFA step of the kind asked for.
+func lastMFA(steps []step, kind int) *step {
 	for i := len(steps) - 1; i >= 0; i-- {
-		if steps[i].mfa && (keep == nil || keep(&steps[i])) {
+		if steps[i].mfa && (kind == anyStep || steps[i].Succeeded == (kind == succeededStep)) {
 			return &steps[i]
 		}
 	}
@@ -247,7 +257,7 @@ func decidingSucceeded(steps []step) (*step, bool) {
 			return &steps[i], false
 		}
 	}
-	return lastMFA(steps, nil), false
+	return lastMFA(steps, anyStep), false
 }
 
 // candidateTexts are the strings a reason is read from, in order: the
@@ -256,8 +266,7 @@ func decidingSucceeded(steps []step) (*step, bool) {
 // additionalDetails: a methodless step may be the only one that names the
 // reason. First-factor and neutral strings are skipped by the callers; they
 // are not MFA reasons.
-func candidateTexts(in SignIn, deciding *step, steps []step) []string {
-	var out []string
+func candidateTexts(in *SignIn, deciding *step, steps []step, out []string) []string {
 	if deciding != nil {
 		out = append(out, deciding.ResultDetail)
 	} else {
@@ -270,8 +279,9 @@ func candidateTexts(in SignIn, deciding *step, steps []step) []string {
 }
 
 func (c *Classification) satisfiedReason(in SignIn, deciding *step, steps []step) string {
-	texts := candidateTexts(in, deciding, steps)
-	if r := c.matchReason(texts, satisfiedMatcher); r != "" {
+	var buf [9]string
+	texts := candidateTexts(&in, deciding, steps, buf[:0])
+	if r := c.matchReason(texts, true); r != "" {
 		return r
 	}
 	if hasReasonText(texts) {
@@ -299,8 +309,9 @@ var codeReasons = map[int]string{
 }
 
 func (c *Classification) deniedReason(in SignIn, deciding *step, steps []step, useCode bool) string {
-	texts := candidateTexts(in, deciding, steps)
-	if r := c.matchReasonQuiet(texts, deniedMatcher); r != "" {
+	var buf [9]string
+	texts := candidateTexts(&in, deciding, steps, buf[:0])
+	if r := c.matchReasonQuiet(texts, false); r != "" {
 		return r
 	}
 	if r, ok := codeReasons[in.ErrorCode]; ok && useCode {
@@ -310,23 +321,27 @@ func (c *Classification) deniedReason(in SignIn, deciding *step, steps []step, u
 	return LabelOther
 }
 
-// matchReason returns the first text's label, or "" after reporting every
-// unmatched text as unknown.
-func (c *Classification) matchReason(texts []string, m *phraseMatcher) string {
-	if r := c.matchReasonQuiet(texts, m); r != "" {
+// matchReason returns the first text's label (satisfied or denied reasons),
+// or "" after reporting every unmatched text as unknown.
+func (c *Classification) matchReason(texts []string, satisfied bool) string {
+	if r := c.matchReasonQuiet(texts, satisfied); r != "" {
 		return r
 	}
 	c.reportTexts(texts)
 	return ""
 }
 
-func (c *Classification) matchReasonQuiet(texts []string, m *phraseMatcher) string {
+func (c *Classification) matchReasonQuiet(texts []string, satisfied bool) string {
 	for _, t := range texts {
-		n := normalizeReason(t)
-		if notAReason(n) {
+		info := analyzeText(t)
+		if info.notAReason {
 			continue
 		}
-		if r, ok := m.match(n); ok {
+		r := info.denied
+		if satisfied {
+			r = info.satisfied
+		}
+		if r != "" {
 			return r
 		}
 	}
@@ -335,8 +350,7 @@ func (c *Classification) matchReasonQuiet(texts []string, m *phraseMatcher) stri
 
 func (c *Classification) reportTexts(texts []string) {
 	for _, t := range texts {
-		n := normalizeReason(t)
-		if notAReason(n) {
+		if analyzeText(t).notAReason {
 			continue
 		}
 		c.addUnknown(FieldReason, strings.TrimSpace(t))
@@ -345,7 +359,7 @@ func (c *Classification) reportTexts(texts []string) {
 
 func hasReasonText(texts []string) bool {
 	for _, t := range texts {
-		if n := normalizeReason(t); !notAReason(n) {
+		if !analyzeText(t).notAReason {
 			return true
 		}
 	}
@@ -357,23 +371,17 @@ func hasReasonText(texts []string) bool {
 // that names MFA even if this catalogue does not know it yet (so a new wording
 // is reported rather than silently counted as not_required).
 func mentionsMFA(in SignIn, steps []step) bool {
-	texts := make([]string, 0, len(steps)+1)
-	for _, s := range steps {
-		texts = append(texts, s.ResultDetail)
-	}
-	texts = append(texts, in.AdditionalDetails)
-	for _, t := range texts {
-		n := normalizeReason(t)
-		if notAReason(n) {
+	for i := 0; i <= len(steps); i++ {
+		t := in.AdditionalDetails
+		if i < len(steps) {
+			t = steps[i].ResultDetail
+		}
+		info := analyzeText(t)
+		if info.notAReason {
 			continue
 		}
-		if _, ok := satisfiedMatcher.match(n); ok {
+		if info.satisfied != "" || info.namesMFA {
 			return true
-		}
-		for _, w := range tokens(t) {
-			if w == "mfa" || w == "multifactor" {
-				return true
-			}
 		}
 	}
 	return false
@@ -383,12 +391,10 @@ func mentionsMFA(in SignIn, steps []step) bool {
 // still carries a denied reason for its failed MFA step; only then is it
 // counted as denied rather than as a failure before MFA.
 func anyDeniedText(in SignIn, d *step) bool {
-	for _, t := range candidateTexts(in, d, nil) {
-		n := normalizeReason(t)
-		if notAReason(n) {
-			continue
-		}
-		if _, ok := deniedMatcher.match(n); ok {
+	var buf [2]string
+	for _, t := range candidateTexts(&in, d, nil, buf[:0]) {
+		info := analyzeText(t)
+		if !info.notAReason && info.denied != "" {
 			return true
 		}
 	}

@@ -71,8 +71,10 @@ func ClientApps() []Entry { return cloneEntries(clientApps) }
 // ClientApp normalises a sign-in's clientAppUsed value to a bounded label; unknown values are
 // "other".
 func ClientApp(s string) string {
-	if l, ok := clientAppIndex[normalizeName(s)]; ok {
-		return l
-	}
-	return LabelOther
+	return clientAppMemo.get(s, func(s string) string {
+		if l, ok := clientAppIndex[normalizeName(s)]; ok {
+			return l
+		}
+		return LabelOther
+	})
 }
