@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 )
@@ -74,7 +75,24 @@ type counterCell struct {
 	committed float64
 	pending   float64
 	dirty     bool // in tenantCounts.dirty
-	metric    prometheus.Metric
+	metric    *durableMetric
+}
+
+// durableMetric exposes a series' committed value: a commit stores the new value, a scrape reads
+// it; neither allocates nor waits for the other.
+type durableMetric struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	bits   atomic.Uint64
+}
+
+func (m *durableMetric) Desc() *prometheus.Desc { return m.desc }
+
+func (m *durableMetric) Write(out *dto.Metric) error {
+	v := math.Float64frombits(m.bits.Load())
+	out.Label = m.labels
+	out.Counter = &dto.Counter{Value: &v}
+	return nil
 }
 
 // tenantCounts holds a tenant's durable counters: committed values (exposed) and pending
@@ -97,7 +115,7 @@ func newTenantCounts(tenant string, restored map[string]float64) *tenantCounts {
 			continue
 		}
 		cell := &counterCell{id: id, key: k, committed: v}
-		cell.metric = c.constMetric(cell)
+		cell.metric = c.newMetric(cell)
 		c.cells[id] = cell
 	}
 	c.publish()
@@ -181,14 +199,16 @@ func (c *tenantCounts) promote(written []counterWrite) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	changed := false
+	added := false
 	for _, w := range written {
 		cell := w.cell
 		cell.pending -= w.taken
-		if cell.committed != w.value || cell.metric == nil {
-			cell.committed = w.value
-			cell.metric = c.constMetric(cell)
-			changed = true
+		cell.committed = w.value
+		if cell.metric == nil {
+			cell.metric = c.newMetric(cell)
+			added = true
+		} else {
+			cell.metric.bits.Store(math.Float64bits(w.value))
 		}
 	}
 	kept := c.dirty[:0]
@@ -201,20 +221,22 @@ func (c *tenantCounts) promote(written []counterWrite) {
 	}
 	clear(c.dirty[len(kept):])
 	c.dirty = kept
-	if changed {
+	if added {
 		c.publish()
 	}
 }
 
-func (c *tenantCounts) constMetric(cell *counterCell) prometheus.Metric {
+func (c *tenantCounts) newMetric(cell *counterCell) *durableMetric {
 	f := cell.id.f
 	labels := make([]string, 0, len(f.labels)+1)
 	labels = append(labels, c.tenant)
 	labels = append(labels, cell.id.v[:len(f.labels)]...)
-	return prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, cell.committed, labels...)
+	m := &durableMetric{desc: f.desc, labels: prometheus.MakeLabelPairs(f.desc, labels)}
+	m.bits.Store(math.Float64bits(cell.committed))
+	return m
 }
 
-// publish replaces the list scrapes read; called with mu held.
+// publish replaces the list scrapes read when a series appears; called with mu held.
 func (c *tenantCounts) publish() {
 	list := make([]prometheus.Metric, 0, len(c.cells))
 	for _, cell := range c.cells {

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
@@ -93,6 +95,12 @@ type signInSource struct {
 	// ok (a poll has succeeded) is read by /-/ready without taking mu, which a poll holds for
 	// its whole duration: a readiness probe must never wait for Graph.
 	ok atomic.Bool
+
+	// Per-row hot path: the steps buffer classification reuses, and the per-row counters' series
+	// (looking a series up by its labels costs more than classifying the row).
+	steps         []mfa.Step
+	fetchedByPass map[string]prometheus.Counter
+	deduplicated  prometheus.Counter
 
 	// onCount, when set (benchmarks), is called for every row counted.
 	onCount func(r *graph.SignIn, pass string)
@@ -392,7 +400,16 @@ func (s *signInSource) commit() error {
 
 func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	m := s.metrics
-	m.RowsFetched.WithLabelValues(s.tenant, sourceSignIns, pass).Inc()
+	fetched := s.fetchedByPass[pass]
+	if fetched == nil {
+		if s.fetchedByPass == nil {
+			s.fetchedByPass = map[string]prometheus.Counter{}
+			s.deduplicated = m.RowsDeduplicated.WithLabelValues(s.tenant, sourceSignIns)
+		}
+		fetched = m.RowsFetched.WithLabelValues(s.tenant, sourceSignIns, pass)
+		s.fetchedByPass[pass] = fetched
+	}
+	fetched.Inc()
 	if r.ID == "" {
 		m.MalformedRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		s.unknown.once("row_without_id", "", "sign-in row without id skipped", "tenant", s.tenant, "created", r.CreatedDateTime)
@@ -414,7 +431,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		return
 	}
 	if _, dup := s.seen[r.ID]; dup {
-		m.RowsDeduplicated.WithLabelValues(s.tenant, sourceSignIns).Inc()
+		s.deduplicated.Inc()
 		return
 	}
 	s.seen[r.ID] = r.CreatedDateTime.UnixNano()
@@ -424,7 +441,9 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
 	}
 
-	c := mfa.Classify(toMFA(r))
+	in := toMFAInto(r, s.steps)
+	s.steps = in.Steps[:0]
+	c := mfa.Classify(in)
 	for _, u := range c.Unknown {
 		s.counts.inc(familyUnclassified, u.Field)
 		s.unknown.once(u.Field, u.Value, "unclassified string counted as other", "tenant", s.tenant, "field", u.Field, "value", truncate(u.Value, 200))
@@ -471,7 +490,12 @@ func eventType(r *graph.SignIn) string {
 	return "non_interactive"
 }
 
-func toMFA(r *graph.SignIn) mfa.SignIn {
+// toMFAInto converts a row for the classifier, with the steps in buf's array when it is large
+// enough (ingest reuses one).
+func toMFAInto(r *graph.SignIn, buf []mfa.Step) mfa.SignIn {
+	if cap(buf) < len(r.AuthenticationDetails) {
+		buf = make([]mfa.Step, len(r.AuthenticationDetails))
+	}
 	in := mfa.SignIn{
 		ErrorCode:                 r.Status.ErrorCode,
 		FailureReason:             r.Status.FailureReason,
@@ -479,7 +503,7 @@ func toMFA(r *graph.SignIn) mfa.SignIn {
 		AuthenticationRequirement: r.AuthenticationRequirement,
 		TokenIssuerType:           r.TokenIssuerType,
 		ResourceID:                r.ResourceID,
-		Steps:                     make([]mfa.Step, len(r.AuthenticationDetails)),
+		Steps:                     buf[:len(r.AuthenticationDetails)],
 	}
 	for i, d := range r.AuthenticationDetails {
 		in.Steps[i] = mfa.Step{

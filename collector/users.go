@@ -58,11 +58,12 @@ func (u *userTracker) setWindows(windows []time.Duration) {
 }
 
 func (u *userTracker) key(userID string) uint64 {
-	h := sha256.New()
-	h.Write(u.salt)
-	h.Write([]byte(userID))
-	var sum [sha256.Size]byte
-	return binary.BigEndian.Uint64(h.Sum(sum[:0]))
+	// sha256(salt || id), as the tracker has always keyed users (restored keys stay valid),
+	// hashed from a stack buffer: user ids are GUIDs.
+	var buf [128]byte
+	in := append(append(buf[:0], u.salt...), userID...)
+	sum := sha256.Sum256(in)
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // unixSeconds is t as the tracker keeps it: whole seconds, 1 at the least (0 means none), and

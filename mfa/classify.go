@@ -222,7 +222,7 @@ func (c *Classification) resolveSteps(in []Step, out []step) []step {
 // demanded MFA) all mean an MFA step, which is what an unqualified step of
 // these kinds is taken to be anyway.
 func isPrimaryRequirement(s string) bool {
-	return strings.Contains(strings.ToLower(s), "primary")
+	return strings.Contains(lowerTrimmed(s), "primary")
 }
 
 // Which steps lastMFA looks for. (An enum rather than a predicate: a step passed to a function
