@@ -341,7 +341,7 @@ func (s *signInSource) readSlice(ctx context.Context, client *graph.Client, w wi
 // commit after every page and stop at the page during which deadline passed; the result says
 // whether every page was read.
 func (s *signInSource) read(ctx context.Context, client *graph.Client, w window, pass string, deadline time.Time) (bool, error) {
-	err := client.SignIns(ctx, graph.SignInQuery{From: w.From, To: w.To, EventTypes: s.eventTypes()}, func(page []graph.SignIn) error {
+	err := client.SignIns(ctx, graph.SignInQuery{From: w.From, To: w.To, EventTypes: s.eventTypes(), ReuseRows: true}, func(page []graph.SignIn) error {
 		for i := range page {
 			s.ingest(&page[i], w, pass)
 		}

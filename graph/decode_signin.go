@@ -159,6 +159,12 @@ type signInDecoder struct {
 	rowSpans [rowSlots]struct{ from, to int32 }
 	rowSet   [rowSlots]bool
 
+	// reuse: the caller keeps nothing of a page's rows once it has handled them (but their ID and
+	// UserID, allocated apart): the next page is decoded into the same slabs (spare), so a read
+	// does not make a page's worth of garbage per page.
+	reuse bool
+	spare pageSlabs
+
 	// Per page: rows and the slabs their slices are cut from.
 	rows     []SignIn
 	strs     []string
@@ -172,15 +178,30 @@ const (
 	maxInternBytes   = 1 << 20
 )
 
+// pageSlabs are the arrays a page's rows and their slices live in.
+type pageSlabs struct {
+	rows     []SignIn
+	strs     []string
+	steps    []AuthenticationDetail
+	provs    []AuthenticationRequirementPolicy
+	policies []AppliedConditionalAccessPolicy
+}
+
 func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 	d.s = newScanner(body)
-	// Graph pages hold at most $top (1,000) rows. The other estimates are what a realistic page
-	// (graphtest.SignInPage) needs, so most pages fill their slabs without regrowing them.
-	d.rows = make([]SignIn, 0, min(signInPageSize, len(body)/512+1))
-	d.strs = make([]string, 0, len(body)/1024+1)
-	d.steps = make([]AuthenticationDetail, 0, min(2*signInPageSize, len(body)/2048+1))
-	d.provs = make([]AuthenticationRequirementPolicy, 0, min(signInPageSize, len(body)/4096+1))
-	d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/1024+1)
+	if d.reuse && d.spare.rows != nil {
+		sp := d.spare
+		clear(sp.rows[:cap(sp.rows)]) // nothing of the last page stays reachable through them
+		d.rows, d.strs, d.steps, d.provs, d.policies = sp.rows[:0], sp.strs[:0], sp.steps[:0], sp.provs[:0], sp.policies[:0]
+	} else {
+		// Graph pages hold at most $top (1,000) rows. The other estimates are what a realistic
+		// page (graphtest.SignInPage) needs, so most pages fill their slabs without regrowing them.
+		d.rows = make([]SignIn, 0, min(signInPageSize, len(body)/512+1))
+		d.strs = make([]string, 0, len(body)/1024+1)
+		d.steps = make([]AuthenticationDetail, 0, min(2*signInPageSize, len(body)/2048+1))
+		d.provs = make([]AuthenticationRequirementPolicy, 0, min(signInPageSize, len(body)/4096+1))
+		d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/1024+1)
+	}
 	var out decodedPage[SignIn]
 	next, err := parsePage(&d.s, func(i int) error {
 		err := d.row()
@@ -202,6 +223,9 @@ func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 		return decodedPage[SignIn]{}, fmt.Errorf("decoding page: %w", err)
 	}
 	out.rows, out.next = d.rows, next
+	if d.reuse {
+		d.spare = pageSlabs{rows: d.rows, strs: d.strs, steps: d.steps, provs: d.provs, policies: d.policies}
+	}
 	d.rows = nil
 	return out, nil
 }
