@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/scrapecache"
 )
 
 // muxOptions are what the HTTP endpoints serve.
@@ -31,15 +34,20 @@ const (
 	reloadFailedBody      = "failed to reload the configuration; the running configuration is kept (see the exporter's log for why)"
 )
 
+// scrapeMaxAge is the oldest rendering of /metrics served to a scraper: far below any scrape
+// interval, long enough that fifty scrapers at once share a handful of renderings a second.
+const scrapeMaxAge = time.Second
+
 // newMux serves the landing page, metrics, health, readiness and reload endpoints.
 func newMux(o muxOptions) *http.ServeMux {
 	metricsPath, reg, logger := o.metricsPath, o.registry, o.logger
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	// Concurrent scrapers share one rendering, at most scrapeMaxAge old (scrapecache).
+	mux.Handle(metricsPath, scrapecache.New(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		EnableOpenMetrics: true,
 		Registry:          reg, // exposes promhttp_metric_handler_errors_total
-	}))
+	}), scrapeMaxAge, true))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

@@ -1,0 +1,221 @@
+// Package scrapecache shares one rendering of a metrics endpoint between concurrent scrapers.
+//
+// Rendering /metrics gathers every series, sorts and encodes them, and compresses the result:
+// milliseconds of CPU at a large tenant's few thousand series. Fifty scrapers at once would each
+// pay it and queue behind each other on two cores. Handler renders once per format (text,
+// OpenMetrics; compressed or not) and serves the same bytes to every scraper until the rendering
+// is MaxAge old; from half that age on, the next request starts a new rendering in the background
+// while it and the others are still served the current one, so that under steady load no
+// request waits for a rendering and none is served one older than MaxAge. A request that finds
+// no rendering younger than MaxAge (the first one, or the next after a quiet spell) waits for a
+// new one, shared with the requests that arrive meanwhile: a lone scraper always gets a fresh
+// rendering. While requests keep coming less than MaxAge apart (several scrapers), a rendering
+// is also renewed every MaxAge/2 without waiting for a request, so that none has to wait; a lone
+// scraper (one request every scrape interval) costs nothing between its scrapes. Renderings are
+// made by the wrapped handler (promhttp), so negotiation, compression
+// and error handling are its own; only complete 200 responses are shared.
+package scrapecache
+
+import (
+	"bytes"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+)
+
+// Handler serves next's renderings to concurrent requests.
+type Handler struct {
+	next        http.Handler
+	maxAge      time.Duration
+	openMetrics bool
+	now         func() time.Time
+	schedule    func(time.Duration, func()) // time.AfterFunc; tests replace it
+
+	mu      sync.Mutex
+	entries map[key]*entry
+}
+
+// New returns a handler sharing next's renderings for up to maxAge. openMetrics must say whether
+// next offers OpenMetrics (it decides which format a request's Accept header negotiates).
+func New(next http.Handler, maxAge time.Duration, openMetrics bool) *Handler {
+	return &Handler{next: next, maxAge: maxAge, openMetrics: openMetrics, now: time.Now, entries: map[key]*entry{},
+		schedule: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
+}
+
+// key is what makes two requests' responses the same bytes: the negotiated format and the
+// Accept-Encoding header as sent (the wrapped handler decides compression from it; scrapers send
+// the same header every time, so there are few keys).
+type key struct {
+	format   string
+	encoding string
+}
+
+// maxKeys bounds the renderings kept: requests with yet other headers are rendered for themselves.
+const maxKeys = 16
+
+type entry struct {
+	resp    *rendering
+	pending chan struct{} // closed when the rendering in progress ends; nil when none runs
+	req     *http.Request // the request renderings are made for (its negotiation headers)
+	// lastRequest and hotUntil: requests less than maxAge apart make the entry hot for
+	// keepWarm, and a hot entry is renewed without waiting for a request.
+	lastRequest, hotUntil time.Time
+	renewing              bool // a renewal is scheduled
+}
+
+// keepWarm is how long an entry stays hot after two requests came less than maxAge apart.
+const keepWarm = 10 * time.Second
+
+type rendering struct {
+	at     time.Time
+	header http.Header
+	body   []byte
+}
+
+func (h *Handler) keyOf(r *http.Request) (key, bool) {
+	var f expfmt.Format
+	if h.openMetrics {
+		f = expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	} else {
+		f = expfmt.Negotiate(r.Header)
+	}
+	enc := r.Header.Get("Accept-Encoding")
+	return key{format: string(f), encoding: enc}, len(enc) <= 128
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	k, ok := h.keyOf(r)
+	h.mu.Lock()
+	e := h.entries[k]
+	if e == nil {
+		if len(h.entries) >= maxKeys || !ok {
+			h.mu.Unlock()
+			h.next.ServeHTTP(w, r)
+			return
+		}
+		e = &entry{}
+		h.entries[k] = e
+	}
+	now := h.now()
+	if !e.lastRequest.IsZero() && now.Sub(e.lastRequest) < h.maxAge {
+		e.hotUntil = now.Add(keepWarm)
+		if e.resp != nil && e.pending == nil && !e.renewing {
+			// Just became hot: renew the current rendering at half its life.
+			e.renewing = true
+			h.schedule(max(e.resp.at.Add(h.maxAge/2).Sub(now), 0), func() { h.renew(e) })
+		}
+	}
+	e.lastRequest = now
+	if e.resp != nil {
+		if age := h.now().Sub(e.resp.at); age < h.maxAge {
+			if age >= h.maxAge/2 && e.pending == nil {
+				h.startLocked(e, r)
+			}
+			resp := e.resp
+			h.mu.Unlock()
+			serve(w, r, resp)
+			return
+		}
+	}
+	if e.pending == nil {
+		h.startLocked(e, r)
+	}
+	wait := e.pending
+	h.mu.Unlock()
+	select {
+	case <-wait:
+	case <-r.Context().Done():
+		return
+	}
+	h.mu.Lock()
+	resp := e.resp
+	h.mu.Unlock()
+	if resp == nil || h.now().Sub(resp.at) >= h.maxAge {
+		// The rendering failed (failures are not shared) or took longer than maxAge: render
+		// for this request alone.
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	serve(w, r, resp)
+}
+
+// startLocked starts a rendering for e in the background, for requests like r; h.mu is held.
+func (h *Handler) startLocked(e *entry, r *http.Request) {
+	done := make(chan struct{})
+	e.pending = done
+	if e.req == nil {
+		req, err := http.NewRequest(http.MethodGet, r.URL.String(), nil)
+		if err != nil {
+			e.pending = nil
+			close(done)
+			return
+		}
+		req.Header.Set("Accept", r.Header.Get("Accept"))
+		req.Header.Set("Accept-Encoding", r.Header.Get("Accept-Encoding"))
+		e.req = req
+	}
+	req := e.req
+	go func() {
+		at := h.now()
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		h.next.ServeHTTP(rec, req)
+		h.mu.Lock()
+		if rec.status == http.StatusOK {
+			e.resp = &rendering{at: at, header: rec.header, body: rec.body.Bytes()}
+		}
+		e.pending = nil
+		if h.now().Before(e.hotUntil) && !e.renewing {
+			e.renewing = true
+			h.schedule(h.maxAge/2, func() { h.renew(e) })
+		}
+		h.mu.Unlock()
+		close(done)
+	}()
+}
+
+// renew renders a hot entry again before a request has to wait for it.
+func (h *Handler) renew(e *entry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e.renewing = false
+	if e.pending == nil && h.now().Before(e.hotUntil) {
+		h.startLocked(e, e.req)
+	}
+}
+
+func serve(w http.ResponseWriter, r *http.Request, resp *rendering) {
+	for k, v := range resp.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(resp.body)
+	}
+}
+
+// recorder keeps a response in memory.
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.wrote = true
+	return r.body.Write(p)
+}
