@@ -219,7 +219,7 @@ func run() error {
 		"scrapes_per_s": float64(len(lat)) / elapsed.Seconds(),
 		"p50_ms":        q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": q(1),
 		"series": nseries, "bytes": size, "wire_bytes": wireBytes,
-		"exporter_cpu_cores": (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
+		"exporter_cpu_cores":    (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
 		"exporter_peak_rss_mib": float64(hwm) / (1 << 20),
 	}
 	out, _ := json.Marshal(res)
