@@ -35,6 +35,18 @@ type Handler struct {
 
 	mu      sync.Mutex
 	entries map[key]*entry
+	gen     uint64 // bumped by Invalidate: renderings started before are not kept
+}
+
+// Invalidate drops every rendering: the next request waits for a new one. A change the caller
+// made synchronously (a configuration reload) is then in every response that follows.
+func (h *Handler) Invalidate() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gen++
+	for _, e := range h.entries {
+		e.resp = nil
+	}
 }
 
 // New returns a handler sharing next's renderings for up to maxAge. openMetrics must say whether
@@ -161,12 +173,13 @@ func (h *Handler) startLocked(e *entry, r *http.Request) {
 		e.req = req
 	}
 	req := e.req
+	gen := h.gen
 	go func() {
 		at := h.now()
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		h.next.ServeHTTP(rec, req)
 		h.mu.Lock()
-		if rec.status == http.StatusOK {
+		if rec.status == http.StatusOK && gen == h.gen {
 			e.resp = &rendering{at: at, header: rec.header, body: rec.body.Bytes()}
 		}
 		e.pending = nil

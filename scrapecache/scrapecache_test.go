@@ -256,3 +256,26 @@ func TestHotEntriesAreRenewed(t *testing.T) {
 		t.Errorf("%d renewals after the requests stopped, want none", n)
 	}
 }
+
+// After Invalidate no earlier rendering is served, not even one in progress at the time.
+func TestInvalidate(t *testing.T) {
+	inner := &renderer{}
+	h := New(inner, time.Minute, true)
+	get(t, h, textAccept)
+	h.Invalidate()
+	if _, body, _ := get(t, h, textAccept); body != "rendering 2" {
+		t.Errorf("after Invalidate: %q, want a new rendering", body)
+	}
+	// A rendering that started before Invalidate is not kept.
+	inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 10)
+	h.Invalidate()
+	done := make(chan string)
+	go func() { _, body, _ := get(t, h, textAccept); done <- body }()
+	<-inner.started
+	h.Invalidate()
+	close(inner.hold)
+	<-done // the waiting request gets an own rendering (rendering 4) after the shared one was dropped
+	if _, body, _ := get(t, h, textAccept); body == "rendering 3" {
+		t.Errorf("served the rendering started before Invalidate")
+	}
+}

@@ -43,11 +43,12 @@ func newMux(o muxOptions) *http.ServeMux {
 	metricsPath, reg, logger := o.metricsPath, o.registry, o.logger
 	mux := http.NewServeMux()
 	// Concurrent scrapers share one rendering, at most scrapeMaxAge old (scrapecache).
-	mux.Handle(metricsPath, scrapecache.New(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	metrics := scrapecache.New(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		EnableOpenMetrics: true,
 		Registry:          reg, // exposes promhttp_metric_handler_errors_total
-	}), scrapeMaxAge, true))
+	}), scrapeMaxAge, true)
+	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
@@ -73,6 +74,7 @@ func newMux(o muxOptions) *http.ServeMux {
 			http.Error(w, reloadFailedBody, http.StatusInternalServerError)
 			return
 		}
+		metrics.Invalidate() // the reload is applied when POST returns: so are its metrics
 		fmt.Fprintln(w, "Reloaded")
 	})
 	if metricsPath != "/" {
