@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,8 @@ type Manager struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
 	ctx     context.Context
+
+	changes atomic.Uint64 // see Changes
 }
 
 type tenantRunner struct {
@@ -95,6 +98,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 func (m *Manager) Apply(cfg *config.Config) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.changes.Add(1)
 	want := map[string]config.Tenant{}
 	for _, t := range cfg.Tenants {
 		want[t.Name] = t
@@ -137,6 +141,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			src := newSignInSource(t.Name, t.SignIns, m.metrics, st, m.store, users, m.logger, m.now)
 			src.tenantID = t.TenantID
 			src.guardClock = m.guardClock
+			src.changes = &m.changes
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,
@@ -145,6 +150,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 				source: src,
 				reg:    newRegistrationSource(t.Name, m.metrics, m.regGauges, m.logger, m.now),
 			}
+			r.reg.changes = &m.changes
 			m.tenants[t.Name] = r
 			m.logger.Info("tenant added", "tenant", t.Name, "tenant_id", t.TenantID, "cloud", t.Cloud)
 		}

@@ -38,3 +38,9 @@ func (m *Manager) RenewClients() error {
 	}
 	return nil
 }
+
+// Changes counts the events after which the exporter's series may have changed other than by a
+// counter or gauge moving in place: polls that ended (their counts committed, readiness and
+// health updated) and configurations applied. A cached rendering of /metrics made before the
+// count moved is not served (scrapecache.Handler.Version).
+func (m *Manager) Changes() uint64 { return m.changes.Load() }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -195,8 +196,9 @@ type registrationSource struct {
 	logger  *slog.Logger
 	now     func() time.Time
 
-	mu     sync.Mutex // one refresh at a time; guards health
-	health pollHealth
+	mu      sync.Mutex // one refresh at a time; guards health
+	health  pollHealth
+	changes *atomic.Uint64 // counts the polls that ended (Manager.Changes)
 }
 
 func newRegistrationSource(tenant string, m *Metrics, rm *RegistrationMetrics, logger *slog.Logger, now func() time.Time) *registrationSource {
@@ -211,6 +213,9 @@ func newRegistrationSource(tenant string, m *Metrics, rm *RegistrationMetrics, l
 func (s *registrationSource) poll(ctx context.Context, client *graph.Client) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changes != nil {
+		defer s.changes.Add(1) // Manager.Changes
+	}
 	m := s.metrics
 	m.Polls.WithLabelValues(s.tenant, sourceRegistration).Inc()
 	now := s.now()

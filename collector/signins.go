@@ -102,6 +102,9 @@ type signInSource struct {
 	fetchedByPass map[string]prometheus.Counter
 	deduplicated  prometheus.Counter
 
+	// changes, when set, counts the polls that ended (Manager.Changes).
+	changes *atomic.Uint64
+
 	// onCount, when set (benchmarks), is called for every row counted.
 	onCount func(r *graph.SignIn, pass string)
 }
@@ -160,6 +163,7 @@ func (s *signInSource) ready() bool { return s.ok.Load() }
 func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	m := s.metrics
 	m.Polls.WithLabelValues(s.tenant, sourceSignIns).Inc()
 	// Forget users outside every window whatever the poll's outcome, so a source failing for
@@ -185,6 +189,12 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 	s.ok.Store(true)
 	s.health.succeeded(now)
 	return nil
+}
+
+func (s *signInSource) changed() {
+	if s.changes != nil {
+		s.changes.Add(1)
+	}
 }
 
 func (s *signInSource) eventTypes() []string {

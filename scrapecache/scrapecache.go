@@ -1,19 +1,19 @@
 // Package scrapecache shares one rendering of a metrics endpoint between concurrent scrapers.
 //
 // Rendering /metrics gathers every series, sorts and encodes them, and compresses the result:
-// milliseconds of CPU at a large tenant's few thousand series. Fifty scrapers at once would each
-// pay it and queue behind each other on two cores. Handler renders once per format (text,
-// OpenMetrics; compressed or not) and serves the same bytes to every scraper until the rendering
-// is MaxAge old; from half that age on, the next request starts a new rendering in the background
-// while it and the others are still served the current one, so that under steady load no
-// request waits for a rendering and none is served one older than MaxAge. A request that finds
-// no rendering younger than MaxAge (the first one, or the next after a quiet spell) waits for a
-// new one, shared with the requests that arrive meanwhile: a lone scraper always gets a fresh
-// rendering. While requests keep coming less than MaxAge apart (several scrapers), a rendering
-// is also renewed every MaxAge/2 without waiting for a request, so that none has to wait; a lone
-// scraper (one request every scrape interval) costs nothing between its scrapes. Renderings are
-// made by the wrapped handler (promhttp), so negotiation, compression
-// and error handling are its own; only complete 200 responses are shared.
+// tens of milliseconds of CPU at a large tenant's few thousand series. Fifty scrapers at once
+// would each pay it and queue behind each other on two cores. Handler renders once per format
+// (text, OpenMetrics; compressed or not) and serves the same bytes to the requests that arrive
+// while it renders and until the rendering is MaxAge old. A request that finds no rendering that
+// young waits for a new one, shared with the requests that arrive meanwhile: a lone scraper (one
+// request every scrape interval) always gets a fresh rendering. While requests keep coming less
+// than MaxAge apart (several scrapers), the entry is hot: every MaxAge/10 it is rendered again in
+// the background once its rendering is half MaxAge old, so that no request waits. A version
+// function (WithVersion) and Invalidate make renderings stale at once when the caller knows the
+// series changed (a poll ended, a reload), so that a response never misses a change the caller
+// could have observed before asking. Renderings are made by the wrapped handler (promhttp), so
+// negotiation, compression and error handling are its own; only complete 200 responses are
+// shared.
 package scrapecache
 
 import (
@@ -36,6 +36,26 @@ type Handler struct {
 	mu      sync.Mutex
 	entries map[key]*entry
 	gen     uint64 // bumped by Invalidate: renderings started before are not kept
+
+	// version, when set, says whether what the wrapped handler renders may have changed: a
+	// rendering started at another version is not served (the next request waits for a new
+	// one), so a change the caller can observe otherwise (a poll that ended, /-/ready) is in
+	// every response that follows it.
+	version func() uint64
+}
+
+// WithVersion makes renderings valid only while version returns what it returned when they
+// started. It returns h.
+func (h *Handler) WithVersion(version func() uint64) *Handler {
+	h.version = version
+	return h
+}
+
+func (h *Handler) currentVersion() uint64 {
+	if h.version == nil {
+		return 0
+	}
+	return h.version()
 }
 
 // Invalidate drops every rendering: the next request waits for a new one. A change the caller
@@ -81,9 +101,10 @@ type entry struct {
 const keepWarm = 10 * time.Second
 
 type rendering struct {
-	at     time.Time
-	header http.Header
-	body   []byte
+	at      time.Time
+	version uint64
+	header  http.Header
+	body    []byte
 }
 
 func (h *Handler) keyOf(r *http.Request) (key, bool) {
@@ -118,17 +139,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !e.lastRequest.IsZero() && now.Sub(e.lastRequest) < h.maxAge {
 		e.hotUntil = now.Add(keepWarm)
 		if e.resp != nil && e.pending == nil && !e.renewing {
-			// Just became hot: renew the current rendering at half its life.
+			// Just became hot: renewals from now on.
 			e.renewing = true
-			h.schedule(max(e.resp.at.Add(h.maxAge/2).Sub(now), 0), func() { h.renew(e) })
+			h.schedule(h.maxAge/renewTicks, func() { h.renew(e) })
 		}
 	}
 	e.lastRequest = now
-	if e.resp != nil {
-		if age := h.now().Sub(e.resp.at); age < h.maxAge {
-			if age >= h.maxAge/2 && e.pending == nil {
-				h.startLocked(e, r)
-			}
+	if e.resp != nil && e.resp.version == h.currentVersion() {
+		if h.now().Sub(e.resp.at) < h.maxAge {
 			resp := e.resp
 			h.mu.Unlock()
 			serve(w, r, resp)
@@ -148,7 +166,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	resp := e.resp
 	h.mu.Unlock()
-	if resp == nil || h.now().Sub(resp.at) >= h.maxAge {
+	if resp == nil || h.now().Sub(resp.at) >= h.maxAge || resp.version != h.currentVersion() {
 		// The rendering failed (failures are not shared) or took longer than maxAge: render
 		// for this request alone.
 		h.next.ServeHTTP(w, r)
@@ -175,31 +193,42 @@ func (h *Handler) startLocked(e *entry, r *http.Request) {
 	req := e.req
 	gen := h.gen
 	go func() {
-		at := h.now()
+		at, version := h.now(), h.currentVersion()
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		h.next.ServeHTTP(rec, req)
 		h.mu.Lock()
 		if rec.status == http.StatusOK && gen == h.gen {
-			e.resp = &rendering{at: at, header: rec.header, body: rec.body.Bytes()}
+			e.resp = &rendering{at: at, version: version, header: rec.header, body: rec.body.Bytes()}
 		}
 		e.pending = nil
 		if h.now().Before(e.hotUntil) && !e.renewing {
 			e.renewing = true
-			h.schedule(h.maxAge/2, func() { h.renew(e) })
+			h.schedule(h.maxAge/renewTicks, func() { h.renew(e) })
 		}
 		h.mu.Unlock()
 		close(done)
 	}()
 }
 
-// renew renders a hot entry again before a request has to wait for it.
+// renewTicks is how many times per maxAge a hot entry checks whether it needs renewing.
+const renewTicks = 10
+
+// renew runs every maxAge/renewTicks while an entry is hot: it renders the entry again once its
+// rendering is half maxAge old or the version moved, before a request has to wait for it.
 func (h *Handler) renew(e *entry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e.renewing = false
-	if e.pending == nil && h.now().Before(e.hotUntil) {
-		h.startLocked(e, e.req)
+	now := h.now()
+	if !now.Before(e.hotUntil) || e.pending != nil {
+		return // cooled down; or a rendering runs, and schedules the next tick when it ends
 	}
+	if e.resp == nil || e.resp.version != h.currentVersion() || now.Sub(e.resp.at) >= h.maxAge/2 {
+		h.startLocked(e, e.req)
+		return
+	}
+	e.renewing = true
+	h.schedule(h.maxAge/renewTicks, func() { h.renew(e) })
 }
 
 func serve(w http.ResponseWriter, r *http.Request, resp *rendering) {

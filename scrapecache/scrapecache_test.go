@@ -100,47 +100,31 @@ func TestConcurrentRequestsShareOneRendering(t *testing.T) {
 	}
 }
 
-// A rendering is served until it is maxAge old; from half that age a request starts a new one in
-// the background and is still served the current one; past maxAge a request waits for a new one.
+// A rendering is served until it is maxAge old; past that a request waits for a new one.
 func TestRenderingAges(t *testing.T) {
 	inner := &renderer{}
 	clk := &clock{now: time.Unix(1000, 0)}
 	h := New(inner, time.Second, true)
 	h.now = clk.Now
 	h.schedule = func(time.Duration, func()) {} // renewals of hot entries: TestHotEntriesAreRenewed
-	step := func(d time.Duration, want string, wantCalls int64) {
-		t.Helper()
-		clk.Add(d)
-		if _, body, _ := get(t, h, textAccept); body != want {
-			t.Errorf("after %v more: %q, want %q", d, body, want)
-		}
-		// A background rendering, if one started, is waited for before the next step.
-		deadline := time.Now().Add(time.Minute)
-		for inner.calls.Load() < wantCalls && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		for {
-			h.mu.Lock()
-			idle := true
-			for _, e := range h.entries {
-				idle = idle && e.pending == nil
-			}
-			h.mu.Unlock()
-			if idle || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
-		if c := inner.calls.Load(); c != wantCalls {
-			t.Errorf("after %v more: %d renderings, want %d", d, c, wantCalls)
+	for _, step := range []struct {
+		after time.Duration
+		want  string
+	}{
+		{0, "rendering 1"},                      // none yet: rendered for this request
+		{400 * time.Millisecond, "rendering 1"}, // 0.4 s old: shared
+		{500 * time.Millisecond, "rendering 1"}, // 0.9 s old: shared
+		{200 * time.Millisecond, "rendering 2"}, // 1.1 s old: too old, this request waits for a new one
+		{10 * time.Millisecond, "rendering 2"},
+	} {
+		clk.Add(step.after)
+		if _, body, _ := get(t, h, textAccept); body != step.want {
+			t.Errorf("after %v more: %q, want %q", step.after, body, step.want)
 		}
 	}
-	step(0, "rendering 1", 1)                     // none yet: rendered for this request
-	step(400*time.Millisecond, "rendering 1", 1)  // 0.4 s old: served as is
-	step(200*time.Millisecond, "rendering 1", 2)  // 0.6 s old: served, and a new one started (made at 0.6 s)
-	step(300*time.Millisecond, "rendering 2", 2)  // rendering 2 is 0.3 s old
-	step(1500*time.Millisecond, "rendering 3", 3) // 1.8 s old: too old, this request waits for a new one
-	step(10*time.Millisecond, "rendering 3", 3)
+	if c := inner.calls.Load(); c != 2 {
+		t.Errorf("%d renderings, want 2", c)
+	}
 }
 
 // Failed renderings are not shared: each request gets its own attempt, and its error.
@@ -193,8 +177,8 @@ func TestHotEntriesAreRenewed(t *testing.T) {
 	var mu sync.Mutex
 	var timers []func()
 	h.schedule = func(d time.Duration, f func()) {
-		if d > 500*time.Millisecond {
-			t.Errorf("renewal scheduled after %v, more than maxAge/2", d)
+		if d != 100*time.Millisecond {
+			t.Errorf("renewal tick after %v, want maxAge/renewTicks", d)
 		}
 		mu.Lock()
 		timers = append(timers, f)
@@ -230,10 +214,17 @@ func TestHotEntriesAreRenewed(t *testing.T) {
 		t.Fatalf("%d renewals after a lone request, want none", n)
 	}
 	clk.Add(100 * time.Millisecond)
-	get(t, h, textAccept) // a second one within maxAge: hot, renewal scheduled for age 0.5 s
-	clk.Add(400 * time.Millisecond)
-	if n := fire(); n != 1 {
-		t.Fatalf("%d renewals scheduled when the entry became hot, want 1", n)
+	get(t, h, textAccept) // a second one within maxAge: hot, renewal ticks start
+	clk.Add(100 * time.Millisecond)
+	if n := fire(); n != 1 { // 0.2 s old: not yet
+		t.Fatalf("%d renewal ticks scheduled when the entry became hot, want 1", n)
+	}
+	if c := inner.calls.Load(); c != 1 {
+		t.Fatalf("renewed at 0.2 s old: %d renderings", c)
+	}
+	clk.Add(300 * time.Millisecond)
+	if n := fire(); n != 1 { // 0.5 s old: renewed
+		t.Fatalf("%d renewal ticks, want 1", n)
 	}
 	waitIdle()
 	for i := range 5 { // renewals keep the rendering young while it stays hot
@@ -254,6 +245,21 @@ func TestHotEntriesAreRenewed(t *testing.T) {
 	waitIdle()
 	if n := fire(); n != 0 {
 		t.Errorf("%d renewals after the requests stopped, want none", n)
+	}
+}
+
+// A rendering made before the version moved is not served: the request waits for a new one.
+func TestVersionChangeIsNeverServedStale(t *testing.T) {
+	inner := &renderer{}
+	var version atomic.Uint64
+	h := New(inner, time.Minute, true).WithVersion(version.Load)
+	get(t, h, textAccept)
+	if _, body, _ := get(t, h, textAccept); body != "rendering 1" {
+		t.Errorf("same version: %q, want the shared rendering 1", body)
+	}
+	version.Add(1)
+	if _, body, _ := get(t, h, textAccept); body != "rendering 2" {
+		t.Errorf("after the version moved: %q, want a new rendering", body)
 	}
 }
 

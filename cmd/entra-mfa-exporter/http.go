@@ -24,6 +24,8 @@ type muxOptions struct {
 	reload          func(context.Context) error
 	enableLifecycle bool
 	logger          *slog.Logger
+	// changes counts what makes a cached /metrics rendering stale (collector.Manager.Changes).
+	changes func() uint64
 }
 
 // Answers of /-/reload. A failed reload answers a generic body: its error can quote a value
@@ -48,6 +50,9 @@ func newMux(o muxOptions) *http.ServeMux {
 		EnableOpenMetrics: true,
 		Registry:          reg, // exposes promhttp_metric_handler_errors_total
 	}), scrapeMaxAge, true)
+	if o.changes != nil {
+		metrics.WithVersion(o.changes)
+	}
 	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")

@@ -140,7 +140,7 @@ func runServer(ctx context.Context, o serverOptions) error {
 
 	mux := newMux(muxOptions{
 		metricsPath: o.metricsPath, registry: reg, ready: manager.Ready,
-		reload: reloads.reload, enableLifecycle: o.enableLifecycle, logger: logger,
+		reload: reloads.reload, enableLifecycle: o.enableLifecycle, logger: logger, changes: manager.Changes,
 	})
 	if burst != nil {
 		mux.Handle("/-/demo/burst", burst)
