@@ -247,18 +247,6 @@ func (c *tenantCounts) publish() {
 	c.exposed.Store(&list)
 }
 
-// value returns the committed value of a series (tests).
-func (c *tenantCounts) value(f *durableFamily, values ...string) float64 {
-	id := counterID{f: f}
-	copy(id.v[:], values)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cell := c.cells[id]; cell != nil {
-		return cell.committed
-	}
-	return 0
-}
-
 func (c *tenantCounts) collect(ch chan<- prometheus.Metric) {
 	if list := c.exposed.Load(); list != nil {
 		for _, m := range *list {

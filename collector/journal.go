@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -514,8 +513,3 @@ func (j *journalFile) appendCommit(write func(tx *stateTx), unixNano int64) (int
 
 // newJournalBuffer is the write buffer of a journal.
 func newJournalBuffer(f *os.File) *bufio.Writer { return bufio.NewWriterSize(f, 64<<10) }
-
-// isJournal tells whether data starts like a journal (its magic and a header record).
-func isJournal(data []byte) bool {
-	return len(data) >= 3 && bytes.Equal(data[:2], []byte{recMagic0, recMagic1}) && data[2] == recHeader
-}

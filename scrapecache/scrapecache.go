@@ -21,17 +21,14 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
 )
 
 // Handler serves next's renderings to concurrent requests.
 type Handler struct {
-	next        http.Handler
-	maxAge      time.Duration
-	openMetrics bool
-	now         func() time.Time
-	schedule    func(time.Duration, func()) // time.AfterFunc; tests replace it
+	next     http.Handler
+	maxAge   time.Duration
+	now      func() time.Time
+	schedule func(time.Duration, func()) // time.AfterFunc; tests replace it
 
 	mu      sync.Mutex
 	entries map[key]*entry
@@ -69,19 +66,17 @@ func (h *Handler) Invalidate() {
 	}
 }
 
-// New returns a handler sharing next's renderings for up to maxAge. openMetrics must say whether
-// next offers OpenMetrics (it decides which format a request's Accept header negotiates).
-func New(next http.Handler, maxAge time.Duration, openMetrics bool) *Handler {
-	return &Handler{next: next, maxAge: maxAge, openMetrics: openMetrics, now: time.Now, entries: map[key]*entry{},
+// New returns a handler sharing next's renderings for up to maxAge.
+func New(next http.Handler, maxAge time.Duration) *Handler {
+	return &Handler{next: next, maxAge: maxAge, now: time.Now, entries: map[key]*entry{},
 		schedule: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
 }
 
-// key is what makes two requests' responses the same bytes: the negotiated format and the
-// Accept-Encoding header as sent (the wrapped handler decides compression from it; scrapers send
-// the same header every time, so there are few keys).
+// key is what makes two requests' responses the same bytes: the Accept and Accept-Encoding
+// headers as sent (the wrapped handler negotiates format and compression from them; a scraper
+// sends the same headers every time, so there are few keys).
 type key struct {
-	format   string
-	encoding string
+	accept, encoding string
 }
 
 // maxKeys bounds the renderings kept: requests with yet other headers are rendered for themselves.
@@ -107,23 +102,20 @@ type rendering struct {
 	body    []byte
 }
 
-func (h *Handler) keyOf(r *http.Request) (key, bool) {
-	var f expfmt.Format
-	if h.openMetrics {
-		f = expfmt.NegotiateIncludingOpenMetrics(r.Header)
-	} else {
-		f = expfmt.Negotiate(r.Header)
-	}
-	enc := r.Header.Get("Accept-Encoding")
-	return key{format: string(f), encoding: enc}, len(enc) <= 128
+func keyOf(r *http.Request) (key, bool) {
+	k := key{accept: r.Header.Get("Accept"), encoding: r.Header.Get("Accept-Encoding")}
+	return k, len(k.accept)+len(k.encoding) <= maxKeyBytes
 }
+
+// maxKeyBytes: requests with longer headers are rendered for themselves.
+const maxKeyBytes = 1024
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	k, ok := h.keyOf(r)
+	k, ok := keyOf(r)
 	h.mu.Lock()
 	e := h.entries[k]
 	if e == nil {

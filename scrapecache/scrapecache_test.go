@@ -70,7 +70,7 @@ const textAccept = "text/plain;version=0.0.4"
 func TestConcurrentRequestsShareOneRendering(t *testing.T) {
 	inner := &renderer{hold: make(chan struct{}), started: make(chan struct{}, 100)}
 	clk := &clock{now: time.Unix(1000, 0)}
-	h := New(inner, time.Second, true)
+	h := New(inner, time.Second)
 	h.now = clk.Now
 	const n = 20
 	bodies := make(chan string, n)
@@ -104,7 +104,7 @@ func TestConcurrentRequestsShareOneRendering(t *testing.T) {
 func TestRenderingAges(t *testing.T) {
 	inner := &renderer{}
 	clk := &clock{now: time.Unix(1000, 0)}
-	h := New(inner, time.Second, true)
+	h := New(inner, time.Second)
 	h.now = clk.Now
 	h.schedule = func(time.Duration, func()) {} // renewals of hot entries: TestHotEntriesAreRenewed
 	for _, step := range []struct {
@@ -131,7 +131,7 @@ func TestRenderingAges(t *testing.T) {
 func TestFailuresAreNotShared(t *testing.T) {
 	inner := &renderer{}
 	inner.fail.Store(true)
-	h := New(inner, time.Second, true)
+	h := New(inner, time.Second)
 	for i := range 3 {
 		if code, _, _ := get(t, h, textAccept); code != http.StatusInternalServerError {
 			t.Errorf("request %d: HTTP %d, want the wrapped handler's 500", i, code)
@@ -151,7 +151,7 @@ func TestFailuresAreNotShared(t *testing.T) {
 // Each negotiated format has its rendering: an OpenMetrics scraper never gets the text format.
 func TestFormatsAreRenderedApart(t *testing.T) {
 	inner := &renderer{}
-	h := New(inner, time.Minute, true)
+	h := New(inner, time.Minute)
 	_, _, hdrText := get(t, h, textAccept)
 	om := "application/openmetrics-text;version=1.0.0"
 	_, _, hdrOM := get(t, h, om)
@@ -172,7 +172,7 @@ func TestFormatsAreRenderedApart(t *testing.T) {
 func TestHotEntriesAreRenewed(t *testing.T) {
 	inner := &renderer{}
 	clk := &clock{now: time.Unix(1000, 0)}
-	h := New(inner, time.Second, true)
+	h := New(inner, time.Second)
 	h.now = clk.Now
 	var mu sync.Mutex
 	var timers []func()
@@ -252,7 +252,7 @@ func TestHotEntriesAreRenewed(t *testing.T) {
 func TestVersionChangeIsNeverServedStale(t *testing.T) {
 	inner := &renderer{}
 	var version atomic.Uint64
-	h := New(inner, time.Minute, true).WithVersion(version.Load)
+	h := New(inner, time.Minute).WithVersion(version.Load)
 	get(t, h, textAccept)
 	if _, body, _ := get(t, h, textAccept); body != "rendering 1" {
 		t.Errorf("same version: %q, want the shared rendering 1", body)
@@ -266,7 +266,7 @@ func TestVersionChangeIsNeverServedStale(t *testing.T) {
 // After Invalidate no earlier rendering is served, not even one in progress at the time.
 func TestInvalidate(t *testing.T) {
 	inner := &renderer{}
-	h := New(inner, time.Minute, true)
+	h := New(inner, time.Minute)
 	get(t, h, textAccept)
 	h.Invalidate()
 	if _, body, _ := get(t, h, textAccept); body != "rendering 2" {

@@ -49,7 +49,7 @@ func newMux(o muxOptions) *http.ServeMux {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		EnableOpenMetrics: true,
 		Registry:          reg, // exposes promhttp_metric_handler_errors_total
-	}), scrapeMaxAge, true)
+	}), scrapeMaxAge)
 	if o.changes != nil {
 		metrics.WithVersion(o.changes)
 	}
