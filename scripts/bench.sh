@@ -23,23 +23,29 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 step() { echo "bench.sh: $*" >&2; }
+# A step that fails shows its output before the script stops.
+failed() {
+  echo "bench.sh: failed; its output:" >&2
+  cat "$out/$1" >&2
+  exit 1
+}
 
 step "decoders (graph, bench/sdkbaseline)"
-go test -run '^$' -bench 'BenchmarkDecodePage' -benchmem -count 3 ./graph >"$out/graph.txt"
-(cd bench/sdkbaseline && go test -run '^$' -bench . -benchtime 10x -count 3) >"$out/sdk.txt"
+go test -run '^$' -bench 'BenchmarkDecodePage' -benchmem -count 3 ./graph >"$out/graph.txt" || failed graph.txt
+(cd bench/sdkbaseline && go test -run '^$' -bench . -benchtime 10x -count 3) >"$out/sdk.txt" || failed sdk.txt
 step "classification and counting"
-go test -run '^$' -bench 'BenchmarkClassify' -benchmem -count 3 ./mfa >"$out/mfa.txt"
-go test -run '^$' -bench 'BenchmarkIngest$|BenchmarkCommit$' -benchmem -count 3 ./collector >"$out/ingest.txt"
+go test -run '^$' -bench 'BenchmarkClassify' -benchmem -count 3 ./mfa >"$out/mfa.txt" || failed mfa.txt
+go test -run '^$' -bench 'BenchmarkIngest$|BenchmarkCommit$' -benchmem -count 3 ./collector >"$out/ingest.txt" || failed ingest.txt
 step "tenant-scale day (${ENTRA_DAY_ROWS:-1000000} rows), twice"
 go test -c -o "$out/collector.test" ./collector
-(cd collector && "$out/collector.test" -test.run '^$' -test.bench 'BenchmarkTenantDay' -test.benchtime 1x -test.timeout 60m >"$out/day.txt")
-(cd collector && GOMEMLIMIT=48MiB "$out/collector.test" -test.run '^$' -test.bench 'BenchmarkTenantDay' -test.benchtime 1x -test.timeout 60m >"$out/day48.txt")
+(cd collector && "$out/collector.test" -test.run '^$' -test.bench 'BenchmarkTenantDay' -test.benchtime 1x -test.timeout 60m >"$out/day.txt") || failed day.txt
+(cd collector && GOMEMLIMIT=48MiB "$out/collector.test" -test.run '^$' -test.bench 'BenchmarkTenantDay' -test.benchtime 1x -test.timeout 60m >"$out/day48.txt") || failed day48.txt
 step "compressed day per row order"
-(cd collector && "$out/collector.test" -test.run '^$' -test.bench 'BenchmarkCompressedDay' -test.benchtime 1x -test.timeout 60m >"$out/orders.txt")
+(cd collector && "$out/collector.test" -test.run '^$' -test.bench 'BenchmarkCompressedDay' -test.benchtime 1x -test.timeout 60m >"$out/orders.txt") || failed orders.txt
 step "scrape load"
-go run ./internal/scrapeload -quiet >"$out/scrape.json"
+go run ./internal/scrapeload -quiet >"$out/scrape.json" || failed scrape.json
 step "--demo for 24 hours"
-go test -run '^$' -bench 'BenchmarkDemoDay' -benchtime 1x -timeout 30m ./cmd/entra-mfa-exporter >"$out/demo.txt"
+go test -run '^$' -bench 'BenchmarkDemoDay' -benchtime 1x -timeout 30m ./cmd/entra-mfa-exporter >"$out/demo.txt" || failed demo.txt
 
 if [ -n "${BENCH_RAW:-}" ]; then
   cat "$out"/*.txt "$out/scrape.json" >&2
