@@ -14,7 +14,6 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graphclient"
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 )
 
 // Manager runs one ingestion loop per configured tenant and applies new configurations. The
@@ -40,19 +39,6 @@ type Manager struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
 	ctx     context.Context
-}
-
-type tenantRunner struct {
-	cfg     config.Tenant
-	source  *signInSource
-	reg     *registrationSource
-	users   *userTracker
-	counts  *tenantCounts
-	pacer   *graph.Pacer
-	cancel  context.CancelFunc
-	done    chan struct{}
-	client  *graph.Client
-	initErr error
 }
 
 // Options configure a Manager.
@@ -237,66 +223,6 @@ func (m *Manager) Stop() {
 	}
 }
 
-// start runs the tenant's sources, each on its own interval; they share the tenant's request
-// budget through the client's pacer.
-func (r *tenantRunner) start(parent context.Context) {
-	ctx, cancel := context.WithCancel(parent)
-	r.cancel, r.done = cancel, make(chan struct{})
-	var wg sync.WaitGroup
-	if r.cfg.Registration.IsEnabled() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			every(ctx, time.Duration(r.cfg.Registration.Interval), func() {
-				_ = r.reg.poll(ctx, r.client) // errors are counted and logged by the source
-			})
-		}()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		interval := time.Duration(r.cfg.SignIns.PollInterval)
-		for {
-			// The reconcile read may use three quarters of the interval, then yields to the next
-			// fresh read: a backlog drains at the budget without starving the freshest rows.
-			_ = r.source.poll(ctx, r.client, time.Now().Add(interval*3/4)) // errors are counted and logged by the source
-			t := time.NewTimer(interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(r.done)
-	}()
-}
-
-// every runs f now and then every interval until ctx is done.
-func every(ctx context.Context, interval time.Duration, f func()) {
-	for {
-		f()
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (r *tenantRunner) stop() {
-	if r.cancel != nil {
-		r.cancel()
-		<-r.done
-		r.cancel = nil
-	}
-}
-
 // newClient builds the credential and Graph client of a tenant from its configuration.
 func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client, error) {
 	return graphclient.New(t, graphclient.Options{
@@ -311,59 +237,4 @@ func durations(ds []config.Duration) []time.Duration {
 		out[i] = time.Duration(d)
 	}
 	return out
-}
-
-// observer feeds the Graph client's request events into the tenant's self-metrics.
-type observer struct {
-	m      *Metrics
-	tenant string
-}
-
-func (o observer) Request(endpoint string, code int, d time.Duration) {
-	o.m.GraphRequests.WithLabelValues(o.tenant, endpoint, fmt.Sprint(code)).Inc()
-	o.m.GraphDuration.WithLabelValues(o.tenant, endpoint).Observe(d.Seconds())
-}
-
-func (o observer) Throttled(endpoint string, _ time.Duration) {
-	o.m.GraphThrottled.WithLabelValues(o.tenant, endpoint).Inc()
-}
-
-func (o observer) Retry(endpoint, reason string) {
-	o.m.GraphRetries.WithLabelValues(o.tenant, endpoint, reason).Inc()
-}
-
-func (o observer) MalformedRows(endpoint string, n int) {
-	o.m.MalformedRows.WithLabelValues(o.tenant, endpoint).Add(float64(n))
-}
-
-var (
-	usersChallengedDesc = metricdef.UsersChallenged.Desc()
-	usersFailedDesc     = metricdef.UsersFailed.Desc()
-	usersTrackedDesc    = metricdef.UsersTracked.Desc()
-)
-
-// usersCollector computes the distinct-user gauges at scrape time from each tenant's tracker.
-type usersCollector struct{ m *Manager }
-
-func (c *usersCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- usersChallengedDesc
-	ch <- usersFailedDesc
-	ch <- usersTrackedDesc
-}
-
-func (c *usersCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.Lock()
-	trackers := map[string]*userTracker{}
-	for name, r := range c.m.tenants {
-		trackers[name] = r.users
-	}
-	c.m.mu.Unlock()
-	now := c.m.now()
-	for name, u := range trackers {
-		for _, w := range u.counts(now) {
-			ch <- prometheus.MustNewConstMetric(usersChallengedDesc, prometheus.GaugeValue, float64(w.challenged), name, windowLabel(w.window))
-			ch <- prometheus.MustNewConstMetric(usersFailedDesc, prometheus.GaugeValue, float64(w.failed), name, windowLabel(w.window))
-		}
-		ch <- prometheus.MustNewConstMetric(usersTrackedDesc, prometheus.GaugeValue, float64(u.size()), name)
-	}
 }

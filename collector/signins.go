@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -360,10 +359,6 @@ func (s *signInSource) exportBacklog() {
 	s.metrics.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
 }
 
-// errStateCommit marks a poll whose work could not be committed: everything stays pending (not
-// exposed, nothing lost) until a commit succeeds.
-var errStateCommit = errors.New("committing state failed")
-
 // commit writes the cursors, ids and counters together; on success the counts become visible.
 // A failed commit keeps everything pending for the next one, is counted, and makes the poll fail
 // (so it is logged once per change of reason and last_success stops advancing).
@@ -437,13 +432,6 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // challenged tells whether a row shows the user being asked for a second factor: prompted
 // (interrupt), denied, or satisfied by performing a method now. Rows satisfied by an earlier MFA
 // (claim in the token, previously satisfied) or skipped (trusted location, remembered device...)
@@ -488,77 +476,4 @@ func toMFA(r *graph.SignIn) mfa.SignIn {
 		}
 	}
 	return in
-}
-
-// narrowable tells whether a read failed because of what its window holds (a malformed page,
-// next links that loop or never end, a read that outlasts its time box) rather than because of
-// Graph's availability or access: reading a narrower window may get past it.
-func narrowable(err error) bool {
-	var mp *graph.MalformedPageError
-	return errors.As(err, &mp) || errors.Is(err, graph.ErrPagingLoop) || errors.Is(err, graph.ErrTooManyPages) ||
-		errors.Is(err, graph.ErrReadTimeBox)
-}
-
-func errorReason(err error) string {
-	var mp *graph.MalformedPageError
-	var api *graph.APIError
-	switch {
-	case errors.Is(err, errStateCommit):
-		return "state_commit"
-	case errors.Is(err, graph.ErrLicence):
-		return "licence"
-	case errors.Is(err, graph.ErrPermission):
-		return "permission"
-	case errors.Is(err, graph.ErrAuthentication):
-		return "authentication"
-	case errors.As(err, &mp):
-		return "malformed_page"
-	case errors.Is(err, graph.ErrPagingLoop), errors.Is(err, graph.ErrTooManyPages), errors.Is(err, graph.ErrReadTimeBox):
-		return "paging"
-	case errors.Is(err, graph.ErrRedirect):
-		return "redirect"
-	case errors.As(err, &api) && api.StatusCode == 429:
-		return "throttled"
-	case errors.As(err, &api):
-		return "graph_error"
-	}
-	return "other"
-}
-
-// unknownLog logs each distinct message key once, remembering at most max of them so a flood of
-// distinct strings cannot grow memory without bound. Keys are a hash of the value, not the value:
-// a hostile 50 MB string must not stay in memory for the life of the process, and string
-// arguments are cut to maxLoggedValue bytes for the same reason.
-type unknownLog struct {
-	mu     sync.Mutex
-	logger *slog.Logger
-	seen   map[unknownKey]struct{}
-	max    int
-}
-
-type unknownKey struct {
-	field string
-	value [sha256.Size]byte
-}
-
-const maxLoggedValue = 200
-
-func newUnknownLog(logger *slog.Logger, max int) *unknownLog {
-	return &unknownLog{logger: logger, seen: map[unknownKey]struct{}{}, max: max}
-}
-
-func (u *unknownLog) once(field, value, msg string, args ...any) {
-	k := unknownKey{field: truncate(field, maxLoggedValue), value: sha256.Sum256([]byte(value))}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if _, ok := u.seen[k]; ok || len(u.seen) >= u.max {
-		return
-	}
-	u.seen[k] = struct{}{}
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = truncate(s, maxLoggedValue)
-		}
-	}
-	u.logger.Warn(msg, args...)
 }
