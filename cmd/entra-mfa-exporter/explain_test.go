@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,4 +108,32 @@ func run2(t *testing.T) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"explain"}, &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// Every `explain TERM` the runbooks and the setup guide quote answers (placeholders in capitals
+// such as REASON are skipped), so a link from an alert to the explanation never ends at "no
+// catalogue entry".
+func TestDocumentedExplainTermsResolve(t *testing.T) {
+	re := regexp.MustCompile("`(?:entra-mfa-exporter )?explain ([^`]+)`")
+	placeholder := regexp.MustCompile(`^(?:[a-z_]+:)?[A-Z]+$`)
+	n := 0
+	for _, doc := range []string{"../../docs/runbooks.md", "../../docs/setup.md", "../../README.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+			term := strings.Trim(m[1], `"`)
+			if placeholder.MatchString(term) {
+				continue
+			}
+			n++
+			if len(mfa.ExplainAll(term)) == 0 {
+				t.Errorf("%s: `explain %s` finds no catalogue entry", doc, term)
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d explain commands found in the docs", n)
+	}
 }

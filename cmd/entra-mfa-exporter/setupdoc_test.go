@@ -262,3 +262,55 @@ func walkYAMLKeys(n *yaml.Node, prefix string, fn func(string)) {
 		}
 	}
 }
+
+// githubAnchor is the fragment GitHub gives a heading: lower case, punctuation dropped, spaces as
+// hyphens.
+func githubAnchor(heading string) string {
+	s := strings.ToLower(strings.TrimSpace(heading))
+	s = regexp.MustCompile(`[^\p{L}\p{N}\s_-]`).ReplaceAllString(s, "")
+	return strings.ReplaceAll(s, " ", "-")
+}
+
+// The links between the README, the setup guide and the runbooks point at files and headings that
+// exist.
+func TestOperatorDocLinksResolve(t *testing.T) {
+	anchors := func(path string) map[string]bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, m := range regexp.MustCompile(`(?m)^#{1,6}\s+(.+)$`).FindAllStringSubmatch(string(data), -1) {
+			out[githubAnchor(m[1])] = true
+		}
+		return out
+	}
+	linkRE := regexp.MustCompile(`\]\(([^)#\s]*\.md)?(?:#([^)\s]+))?\)`)
+	n := 0
+	for _, doc := range []string{"../../README.md", "../../docs/setup.md", "../../docs/runbooks.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range linkRE.FindAllStringSubmatch(string(data), -1) {
+			target := doc
+			if m[1] != "" {
+				target = filepath.Join(filepath.Dir(doc), m[1])
+			}
+			if (m[1] == "" && m[2] == "") || strings.Contains(m[1], "://") {
+				continue // external links are not checked here
+			}
+			n++
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s links to %s, which does not exist", doc, m[1])
+				continue
+			}
+			if m[2] != "" && !anchors(target)[m[2]] {
+				t.Errorf("%s links to %s#%s, which has no such heading", doc, m[1], m[2])
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d links checked", n)
+	}
+}
