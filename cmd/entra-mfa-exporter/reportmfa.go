@@ -19,7 +19,7 @@ import (
 )
 
 const reportMFAHelp = `Print the six answers of Microsoft's "review MFA events in the sign-ins report" page for a period of the sign-in log, read from Microsoft Graph: the share of sign-ins protected by MFA, MFA completions by method, denials by reason, distinct users challenged, distinct users who failed, and the common problems (denials by reason and method, failed sign-ins by error code).
-The period is read through the same client, request budget (5 requests per 10 s) and classifier as the exporter, and counted exactly as the exporter counts: each row once by id, rows outside the period ignored, the tenant's sign_ins.event_types. Graph keeps sign-ins for 30 days (7 without a P1/P2 licence), and rows can appear minutes after their time: the last minutes of a period ending now may still grow.
+The period is read through the same client, request budget (5 requests per 10 s) and classifier as the exporter, and counted exactly as the exporter counts: each row once by id, rows outside the period ignored, the tenant's sign_ins.event_types. Graph keeps sign-ins for 30 days, and rows can appear minutes after their time: the last minutes of a period ending now may still grow.
 Ctrl-C prints what was read so far, marked partial. Needs the application permissions AuditLog.Read.All and Directory.Read.All and a Microsoft Entra ID P1/P2 tenant.`
 
 // exitInterrupted is the exit code after Ctrl-C, as shells report a process ended by SIGINT.
