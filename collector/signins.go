@@ -67,6 +67,7 @@ type signInSource struct {
 	cur      cursors
 	seen     map[string]int64 // row id -> createdDateTime (Unix ns) of rows a later read may return
 	health   pollHealth
+	summary  *summaryRing // the landing page's last 24 hours, committed with the counters (summary.go)
 
 	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
 	reconcileSpan, backlogSpan time.Duration
@@ -109,6 +110,7 @@ func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *ten
 	} else {
 		s.counts = newTenantCounts(nil)
 	}
+	s.summary = restoreSummary(st)
 	s.health = pollHealth{tenant: tenant, source: sourceSignIns, metrics: m, logger: logger, failMsg: "sign-in poll failed", recoverMsg: "sign-in polling recovered"}
 	s.exportSettings()
 	return s
@@ -177,18 +179,7 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 	return nil
 }
 
-func (s *signInSource) eventTypes() []string {
-	var out []string
-	for _, t := range s.settings.EventTypes {
-		switch t {
-		case "interactive":
-			out = append(out, "interactiveUser")
-		case "non_interactive":
-			out = append(out, "nonInteractiveUser")
-		}
-	}
-	return out
-}
+func (s *signInSource) eventTypes() []string { return graphEventTypes(s.settings.EventTypes) }
 
 // readFresh reads [fresh, now-settle] whole; the fresh cursor moves only when the read completed.
 func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) error {
@@ -368,6 +359,7 @@ func (s *signInSource) commit() error {
 	st := &tenantState{
 		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
 		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
+		Summary: s.summary.export(),
 	}
 	n, err := s.store.save(st)
 	if err != nil {
@@ -375,6 +367,7 @@ func (s *signInSource) commit() error {
 		return fmt.Errorf("%w: %w", errStateCommit, err)
 	}
 	s.counts.promote(written)
+	s.summary.promote(s.cur.Fresh, now)
 	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
 	if s.store.enabled() {
 		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(n))
@@ -427,6 +420,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
 	}
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
+	s.summary.observe(r.CreatedDateTime, s.now(), c)
 	if s.onCount != nil {
 		s.onCount(r, pass)
 	}

@@ -91,7 +91,8 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 			ReconcileInterval: config.Duration(demoReconcileInterval),
 			Lookback:          config.Duration(demoBackfill + time.Minute),
 			EventTypes:        []string{"interactive", "non_interactive"},
-			UserWindows:       []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour)},
+			// 24h too, so that the landing page can answer its last-24-hours questions about users.
+			UserWindows: []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour), config.Duration(24 * time.Hour)},
 		},
 	}}}
 	cfg.ApplyDefaults()

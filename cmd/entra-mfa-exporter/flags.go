@@ -29,6 +29,8 @@ type cli struct {
 	log        *promslog.Config
 	server     serverOptions // serve; logger is set by run
 	report     *reportCommand
+	reportMFA  *reportMFACommand
+	explain    *explainCommand
 }
 
 // parseArgs parses the command line. Help and usage go to stdout, parse errors to stderr.
@@ -57,6 +59,8 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*cli, error) {
 
 	app.Command(commandCheckConfig, "Validate the configuration file and exit (0 when valid).")
 	c.report = addReportCommand(app)
+	c.reportMFA = addReportMFACommand(c.report.group)
+	c.explain = addExplainCommand(app)
 
 	cmd, err := app.Parse(args)
 	if err != nil {

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
 )
 
 // muxOptions are what the HTTP endpoints serve.
@@ -21,6 +22,9 @@ type muxOptions struct {
 	reload          func(context.Context) error
 	enableLifecycle bool
 	logger          *slog.Logger
+	// summary feeds the landing page (landing.go); demo marks it as simulated.
+	summary func(...time.Duration) []collector.TenantSummary
+	demo    bool
 }
 
 // Answers of /-/reload. A failed reload answers a generic body: its error can quote a value
@@ -68,21 +72,14 @@ func newMux(o muxOptions) *http.ServeMux {
 		fmt.Fprintln(w, "Reloaded")
 	})
 	if metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Entra MFA Exporter",
-			Description: "Prometheus exporter for Microsoft Entra ID sign-in and MFA activity",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
+		mux.Handle("/", newLandingHandler(landingOptions{
+			links: []landingLink{
 				{Address: metricsPath, Text: "Metrics"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness", Description: "ready after the first successful poll of every tenant"},
 			},
-		})
-		if err != nil {
-			logger.Error("cannot build the landing page", "err", err)
-		} else {
-			mux.Handle("/", landing)
-		}
+			demo: o.demo, summary: o.summary, logger: logger,
+		}))
 	}
 	return mux
 }

@@ -141,6 +141,7 @@ func runServer(ctx context.Context, o serverOptions) error {
 	mux := newMux(muxOptions{
 		metricsPath: o.metricsPath, registry: reg, ready: manager.Ready,
 		reload: reloads.reload, enableLifecycle: o.enableLifecycle, logger: logger,
+		summary: manager.Summary, demo: o.demo,
 	})
 	if burst != nil {
 		mux.Handle("/-/demo/burst", burst)
