@@ -58,6 +58,7 @@ type signInSource struct {
 	metrics  *Metrics
 	counts   *tenantCounts
 	users    *userTracker
+	coverage *coverageTracker // nil: no per-policy and per-application counts (coverage.go)
 	store    stateStore
 	unknown  *unknownLog
 	logger   *slog.Logger
@@ -373,6 +374,7 @@ func (s *signInSource) commit() error {
 	st := &tenantState{
 		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
 		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
+		Coverage: s.coverage.export(),
 	}
 	n, err := s.store.save(st)
 	if err != nil {
@@ -421,7 +423,8 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
 	}
 
-	c := mfa.Classify(toMFA(r))
+	in := toMFA(r)
+	c := mfa.Classify(in)
 	for _, u := range c.Unknown {
 		s.counts.inc(familyUnclassified, u.Field)
 		s.unknown.once(u.Field, u.Value, "unclassified string counted as other", "tenant", s.tenant, "field", u.Field, "value", truncate(u.Value, 200))
@@ -431,6 +434,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	if mfa.IsAttempt(c) {
 		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
 	}
+	s.countCoverage(r, in, c)
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
 	if s.onCount != nil {
 		s.onCount(r, pass)
@@ -477,6 +481,14 @@ func toMFA(r *graph.SignIn) mfa.SignIn {
 		TokenIssuerType:           r.TokenIssuerType,
 		ResourceID:                r.ResourceID,
 		Steps:                     make([]mfa.Step, len(r.AuthenticationDetails)),
+		RequirementProviders:      make([]string, len(r.AuthenticationRequirementPolicies)),
+		Policies:                  make([]mfa.AppliedPolicy, len(r.AppliedConditionalAccessPolicies)),
+	}
+	for i, p := range r.AuthenticationRequirementPolicies {
+		in.RequirementProviders[i] = p.RequirementProvider
+	}
+	for i, p := range r.AppliedConditionalAccessPolicies {
+		in.Policies[i] = mfa.AppliedPolicy{ID: p.ID, Result: p.Result, GrantControls: p.EnforcedGrantControls}
 	}
 	for i, d := range r.AuthenticationDetails {
 		in.Steps[i] = mfa.Step{
