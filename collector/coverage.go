@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -341,10 +342,10 @@ func (t *coverageTracker) collect(tenant string, ch chan<- prometheus.Metric) {
 		if grants == "" {
 			grants = mfa.LabelNone
 		}
-		gauge(policyInfoDesc, 1, tenant, id, e.Name.V, state, grants)
+		gauge(policyInfoDesc, 1, tenant, id, cmp.Or(e.Name.V, id), state, grants)
 	}
 	for id, e := range t.apps {
-		gauge(appInfoDesc, 1, tenant, id, e.Name.V)
+		gauge(appInfoDesc, 1, tenant, id, cmp.Or(e.Name.V, id))
 	}
 	gauge(coverageValuesDesc, float64(len(t.policies)), tenant, kindPolicy)
 	gauge(coverageValuesDesc, float64(len(t.apps)), tenant, kindApplication)

@@ -626,3 +626,23 @@ func TestCoverageLabelHelpers(t *testing.T) {
 		t.Fatal("grant control labels changed")
 	}
 }
+
+// A policy or application nothing has named yet shows its id as its name, so that the info
+// metric never has an empty label and a join always yields a name.
+func TestCoverageInfoNamesFallBackToTheID(t *testing.T) {
+	const p, a = "11111111-1111-4111-8111-111111111111", "1fec8e78-bce4-4aaf-ab1b-5451cc387264"
+	tr := newCoverageTracker(config.Coverage{}, nil)
+	tr.policy(p, "   ", mfa.PolicyEvaluation{Result: mfa.PolicySuccess, GrantControls: []string{mfa.LabelNone}}, fixtureEpoch)
+	tr.app(a, "", fixtureEpoch)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) { tr.collect("t", ch) }))
+	info := series(t, reg, "entra_ca_policy_info")
+	want := "grant_controls=none,policy_id=" + p + ",policy_name=" + p + ",state=enabled,tenant=t"
+	if _, ok := info[want]; !ok || len(info) != 1 {
+		t.Errorf("policy info %v, want %s", info, want)
+	}
+	apps := series(t, reg, "entra_application_info")
+	if _, ok := apps["app_id="+a+",app_name="+a+",tenant=t"]; !ok || len(apps) != 1 {
+		t.Errorf("application info %v", apps)
+	}
+}
