@@ -117,6 +117,7 @@ func normalizeGUID(s string) (string, bool) {
 		return "", false
 	}
 	var b [36]byte
+	upper := false
 	for i := range 36 {
 		c := s[i]
 		switch {
@@ -127,10 +128,14 @@ func normalizeGUID(s string) (string, bool) {
 		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
 		case c >= 'A' && c <= 'F':
 			c += 'a' - 'A'
+			upper = true
 		default:
 			return "", false
 		}
 		b[i] = c
+	}
+	if !upper {
+		return s, true // Graph writes lower case: no copy
 	}
 	return string(b[:]), true
 }
@@ -147,6 +152,9 @@ var grantControlOrder = func() map[string]int {
 // joinGrants renders a set of grant control labels as the grant_controls label: deduplicated,
 // in catalogue order, comma-separated; "none" for an empty set.
 func joinGrants(labels []string) string {
+	if len(labels) == 1 { // the usual case, without allocating
+		return labels[0]
+	}
 	var set []string
 	for _, l := range labels {
 		if l != mfa.LabelNone && !slices.Contains(set, l) {

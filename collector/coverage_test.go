@@ -3,6 +3,8 @@ package collector
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
@@ -644,5 +647,29 @@ func TestCoverageInfoNamesFallBackToTheID(t *testing.T) {
 	apps := series(t, reg, "entra_application_info")
 	if _, ok := apps["app_id="+a+",app_name="+a+",tenant=t"]; !ok || len(apps) != 1 {
 		t.Errorf("application info %v", apps)
+	}
+}
+
+// BenchmarkCountCoverage measures the coverage counting of one row listing 25 policies (a tenant
+// with a typical Conditional Access set), on top of the existing classification.
+func BenchmarkCountCoverage(b *testing.B) {
+	s := &signInSource{tenant: "bench", counts: newTenantCounts(nil), unknown: newUnknownLog(slog.New(slog.DiscardHandler), 10),
+		coverage: newCoverageTracker(config.Coverage{}, nil)}
+	r := &graph.SignIn{ID: "row", CreatedDateTime: fixtureEpoch, AppID: "1fec8e78-bce4-4aaf-ab1b-5451cc387264", AppDisplayName: "Microsoft Teams",
+		AuthenticationRequirement:         "multiFactorAuthentication",
+		AuthenticationRequirementPolicies: []graph.AuthenticationRequirementPolicy{{RequirementProvider: "multiConditionalAccess"}, {RequirementProvider: "user"}},
+	}
+	results := []string{"notApplied", "success", "reportOnlyNotApplied", "notEnabled", "reportOnlySuccess"}
+	for i := range 25 {
+		r.AppliedConditionalAccessPolicies = append(r.AppliedConditionalAccessPolicies, graph.AppliedConditionalAccessPolicy{
+			ID: fmt.Sprintf("%08x-1111-4111-8111-111111111111", i), DisplayName: fmt.Sprintf("CA%03d - a policy", i),
+			Result: results[i%len(results)], EnforcedGrantControls: []string{"Mfa"},
+		})
+	}
+	in := toMFA(r)
+	c := mfa.Classify(in)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.countCoverage(r, in, c)
 	}
 }
