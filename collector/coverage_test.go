@@ -238,8 +238,7 @@ func TestCoverageCapsHostileGraph(t *testing.T) {
 		return evals, apps
 	}
 	evals, apps := checkBounded(env.reg, "first run")
-	// The tenant's own policies are listed first on every row: they all have series of their own.
-	// (Flooded rows come without them, NoPadding; the flood's first ids fill the cap.)
+	// NoPadding: rows list only the flooded policies, whose first ids to be read fill the cap.
 	if strings.Count(env.logs.String(), "later ones are counted as other") != 2 {
 		t.Errorf("the caps were not logged once per kind:\n%s", env.logs)
 	}
