@@ -72,7 +72,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 		m.logger.Warn("storage directory is readable or writable by other users; chmod 700 it", "path", opts.StoragePath, "mode_bits_for_others", fmt.Sprintf("%#o", wide))
 	}
 	m.regGauges = NewRegistrationMetrics(reg)
-	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m})
+	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m}, &coverageCollector{m: m})
 	return m
 }
 
@@ -111,6 +111,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			r.stop()
 			r.cfg = t
 			r.source.setSettings(t.SignIns)
+			r.cov.setLimits(t.Coverage)
 			if !reflect.DeepEqual(r.users.windows, durations(t.SignIns.UserWindows)) {
 				r.users = newUserTracker(durations(t.SignIns.UserWindows), r.users.export())
 				r.source.setUsers(r.users)
@@ -126,6 +127,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			src := newSignInSource(t.Name, t.SignIns, m.metrics, st, m.store, users, m.logger, m.now)
 			src.tenantID = t.TenantID
 			src.guardClock = m.guardClock
+			src.coverage = newCoverageTracker(t.Coverage, st)
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,
@@ -133,6 +135,8 @@ func (m *Manager) Apply(cfg *config.Config) {
 				pacer:  graph.NewPacer(graphclient.TenantRequests, m.budgetWindow()),
 				source: src,
 				reg:    newRegistrationSource(t.Name, m.metrics, m.regGauges, m.logger, m.now),
+				cov:    src.coverage,
+				polSrc: newPolicySource(t.Name, m.metrics, src.coverage, m.logger, m.now),
 			}
 			m.tenants[t.Name] = r
 			m.logger.Info("tenant added", "tenant", t.Name, "tenant_id", t.TenantID, "cloud", t.Cloud)

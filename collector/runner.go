@@ -16,6 +16,8 @@ type tenantRunner struct {
 	source  *signInSource
 	reg     *registrationSource
 	users   *userTracker
+	cov     *coverageTracker // coverage.go
+	polSrc  *policySource    // capolicies.go
 	counts  *tenantCounts
 	pacer   *graph.Pacer
 	cancel  context.CancelFunc
@@ -39,6 +41,7 @@ func (r *tenantRunner) start(parent context.Context) {
 			})
 		}()
 	}
+	r.startPolicies(ctx, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -57,6 +57,7 @@ type signInSource struct {
 	metrics  *Metrics
 	counts   *tenantCounts
 	users    *userTracker
+	coverage *coverageTracker // nil: no per-policy and per-application counts (coverage.go)
 	store    stateStore
 	unknown  *unknownLog
 	logger   *slog.Logger
@@ -359,7 +360,8 @@ func (s *signInSource) commit() error {
 	st := &tenantState{
 		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
 		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
-		Summary: s.summary.export(),
+		Summary:  s.summary.export(),
+		Coverage: s.coverage.export(),
 	}
 	n, err := s.store.save(st)
 	if err != nil {
@@ -409,7 +411,8 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
 	}
 
-	c := mfa.Classify(toMFA(r))
+	in := toMFA(r)
+	c := mfa.Classify(in)
 	for _, u := range c.Unknown {
 		s.counts.inc(familyUnclassified, u.Field)
 		s.unknown.once(u.Field, u.Value, "unclassified string counted as other", "tenant", s.tenant, "field", u.Field, "value", truncate(u.Value, 200))
@@ -419,6 +422,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	if mfa.IsAttempt(c) {
 		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
 	}
+	s.countCoverage(r, in, c)
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
 	s.summary.observe(r.CreatedDateTime, s.now(), c)
 	if s.onCount != nil {
@@ -459,6 +463,14 @@ func toMFA(r *graph.SignIn) mfa.SignIn {
 		TokenIssuerType:           r.TokenIssuerType,
 		ResourceID:                r.ResourceID,
 		Steps:                     make([]mfa.Step, len(r.AuthenticationDetails)),
+		RequirementProviders:      make([]string, len(r.AuthenticationRequirementPolicies)),
+		Policies:                  make([]mfa.AppliedPolicy, len(r.AppliedConditionalAccessPolicies)),
+	}
+	for i, p := range r.AuthenticationRequirementPolicies {
+		in.RequirementProviders[i] = p.RequirementProvider
+	}
+	for i, p := range r.AppliedConditionalAccessPolicies {
+		in.Policies[i] = mfa.AppliedPolicy{ID: p.ID, Result: p.Result, GrantControls: p.EnforcedGrantControls}
 	}
 	for i, d := range r.AuthenticationDetails {
 		in.Steps[i] = mfa.Step{

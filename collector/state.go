@@ -31,7 +31,8 @@ type tenantState struct {
 	Seen      map[string]int64   `json:"seen"`               // row id -> createdDateTime (Unix ns), for rows a later read may return (cursor.go forgettable)
 	Counters  map[string]float64 `json:"counters"`           // durable counter key (see counters.go) -> value
 	Users     usersState         `json:"users"`
-	Summary   *summaryState      `json:"summary,omitempty"` // the landing page's last 24 hours (summary.go)
+	Summary   *summaryState      `json:"summary,omitempty"`  // the landing page's last 24 hours (summary.go)
+	Coverage  *coverageState     `json:"coverage,omitempty"` // admitted policy and application ids (coverage.go)
 	Committed time.Time          `json:"committed"`
 }
 

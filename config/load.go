@@ -310,6 +310,11 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, aliasLine in
 		if b, ok = parseBool(n); ok {
 			v.SetBool(b)
 		}
+	case t.Kind() == reflect.Int:
+		var i int64
+		if i, ok = parseInt(n); ok {
+			v.SetInt(i)
+		}
 	case t.Kind() == reflect.Pointer:
 		elem := reflect.New(t.Elem())
 		if !d.value(n, path, elem.Elem(), aliasLine) {
@@ -614,6 +619,8 @@ func describeType(t reflect.Type) string {
 		return "a string"
 	case t.Kind() == reflect.Bool:
 		return "true or false"
+	case t.Kind() == reflect.Int:
+		return "a whole number"
 	case t.Kind() == reflect.Struct:
 		return "a mapping of keys"
 	case t.Kind() == reflect.Slice:

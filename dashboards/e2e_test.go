@@ -365,13 +365,17 @@ receivers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts := filepath.Join(dir, "alerts-short-for.rules.yml")
-	shortenFor(t, RuleFiles[1], alerts)
+	ruleFiles := fmt.Sprintf("%q", recording)
+	for _, f := range RuleFiles[1:] { // every file after the first holds alerts
+		short := filepath.Join(dir, "short-for-"+filepath.Base(f))
+		shortenFor(t, f, short)
+		ruleFiles += fmt.Sprintf(", %q", short)
+	}
 	promAddr := "127.0.0.1:" + freePort(t)
 	promConfig := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
-rule_files: [%q, %q]
+rule_files: [%s]
 alerting:
   alertmanagers:
     - static_configs:
@@ -380,7 +384,7 @@ scrape_configs:
   - job_name: entra-mfa-exporter
     static_configs:
       - targets: [%q]
-`, recording, alerts, amAddr, exporterAddr)
+`, ruleFiles, amAddr, exporterAddr)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(promConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ func loadDashboards(t *testing.T) map[string]dashboard.Dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 {
-		t.Fatalf("want 3 dashboards in grafana/, found %v", paths)
+	if len(paths) != 4 {
+		t.Fatalf("want 4 dashboards in grafana/, found %v", paths)
 	}
 	out := map[string]dashboard.Dashboard{}
 	for _, p := range paths {
@@ -142,6 +142,7 @@ func TestDashboardsValidate(t *testing.T) {
 		"grafana/mfa-overview.json":          "entra-mfa-overview",
 		"grafana/registration-coverage.json": "entra-mfa-registration",
 		"grafana/exporter-health.json":       "entra-mfa-exporter-health",
+		"grafana/coverage.json":              "entra-mfa-coverage",
 	}
 	for path, d := range loadDashboards(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {

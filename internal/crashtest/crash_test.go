@@ -172,7 +172,9 @@ func (f *modelFamily) value(match map[string]string) float64 {
 // durableCounters are the counters restored from the state file: they must never go down across a
 // restart. (Self-metrics such as request counts start from zero in each process, as any exporter's.)
 var durableCounters = []string{"entra_signins_total", "entra_signins_by_client_app_total",
-	"entra_mfa_attempts_total", "entra_mfa_unclassified_strings_total"}
+	"entra_mfa_attempts_total", "entra_mfa_unclassified_strings_total",
+	"entra_signins_by_requirement_source_total", "entra_ca_policy_evaluations_total",
+	"entra_signins_by_application_total", "entra_coverage_overflow_total"}
 
 // monotonic remembers the highest value scraped of every durable counter series.
 type monotonic map[string]float64
@@ -345,10 +347,48 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 		wantAttempts[k.Outcome+"/"+k.Method+"/"+k.Reason+"/"+k.Component] += float64(c)
 	}
 	compare(t, "MFA attempts by outcome/method/reason/component", gotAttempts, wantAttempts)
+	compareCoverage(t, fams, truth.Coverage)
 
 	restores := fams["entra_state_restores_total"].value(map[string]string{"result": "restored"})
 	if restores != 1 {
 		t.Errorf("last run: state restored %v times, want 1 (the state file of the killed runs)", restores)
+	}
+}
+
+// compareCoverage checks the coverage counters against the generator's record: rows by
+// requirement source, policy evaluations by policy and result, rows by application.
+func compareCoverage(t *testing.T, fams map[string]*modelFamily, truth simtenant.CoverageTruth) {
+	t.Helper()
+	sum := func(family string, key func(map[string]string) string) map[string]float64 {
+		out := map[string]float64{}
+		for _, s := range fams[family].series {
+			out[key(s.labels)] += s.value
+		}
+		return out
+	}
+	want := map[string]float64{}
+	for k, n := range truth.Sources {
+		want[k] += float64(n)
+	}
+	compare(t, "sign-in rows by requirement source", sum("entra_signins_by_requirement_source_total",
+		func(l map[string]string) string { return l["requirement_source"] }), want)
+	want = map[string]float64{}
+	for k, n := range truth.Policies {
+		want[k.ID+"/"+k.Result] += float64(n)
+	}
+	compare(t, "policy evaluations by policy/result", sum("entra_ca_policy_evaluations_total",
+		func(l map[string]string) string { return l["policy_id"] + "/" + l["policy_result"] }), want)
+	want = map[string]float64{}
+	for k, n := range truth.Apps {
+		want[k] += float64(n)
+	}
+	compare(t, "sign-in rows by application", sum("entra_signins_by_application_total",
+		func(l map[string]string) string { return l["app_id"] }), want)
+	if len(truth.Policies) == 0 || len(truth.Apps) < 10 {
+		t.Errorf("the simulated tenant produced %d policy/result pairs and %d applications: nothing to check", len(truth.Policies), len(truth.Apps))
+	}
+	if n := fams["entra_coverage_overflow_total"].sum(); n != 0 {
+		t.Errorf("%v evaluations or rows over the caps, want none: the simulated tenant stays under the defaults", n)
 	}
 }
 
