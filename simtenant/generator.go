@@ -78,6 +78,8 @@ type generator struct {
 	settled   truthAgg
 	settledAt time.Time
 	nextFold  int
+
+	scenarios, scenarioBase int // scenarios played, index of the first scenario user (scenarios.go)
 }
 
 // truthAgg is Truth's counts without the flow count; user sets hold generator user indexes, so
