@@ -62,6 +62,7 @@ type signInSource struct {
 	unknown  *unknownLog
 	logger   *slog.Logger
 	now      func() time.Time
+	det      *tenantDetections // per-user attack detection (detections.go); nil: none
 
 	mu       sync.Mutex // one poll at a time; guards everything below
 	settings config.SignIns
@@ -373,6 +374,7 @@ func (s *signInSource) commit() error {
 	st := &tenantState{
 		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
 		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
+		Detections: s.det.prepare(now, detectionFinal(s.cur)),
 	}
 	n, err := s.store.save(st)
 	if err != nil {
@@ -380,6 +382,7 @@ func (s *signInSource) commit() error {
 		return fmt.Errorf("%w: %w", errStateCommit, err)
 	}
 	s.counts.promote(written)
+	s.det.promote()
 	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
 	if s.store.enabled() {
 		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(n))
@@ -432,6 +435,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
 	}
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
+	s.det.observe(r, c, s.now())
 	if s.onCount != nil {
 		s.onCount(r, pass)
 	}
