@@ -13,6 +13,7 @@ import (
 var RuleFiles = []string{
 	"rules/entra-mfa-recording.rules.yml",
 	"rules/entra-mfa-alerts.rules.yml",
+	"rules/entra-mfa-detections.rules.yml",
 }
 
 // PrometheusRule renders the rule files as one Prometheus Operator PrometheusRule manifest. The
