@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -310,4 +311,45 @@ func netParseAddr(v string) (net.IP, error) {
 		return ip, nil
 	}
 	return nil, fmt.Errorf("not an address")
+}
+
+// POST /-/demo/burst?kind=fatigue plays the push bombing of one user: 12 push notifications
+// declined or unanswered, each after its 50074 prompt, from now on; GET is refused.
+func TestBurstFatigueBombsOneUser(t *testing.T) {
+	sim, err := simtenant.Start(simtenant.Options{NoPadding: true, LatenessScale: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	rows := func() int {
+		n := 0
+		for _, c := range sim.Truth().Rows {
+			n += c
+		}
+		return n
+	}
+	h := burstHandler(sim)
+	before := rows()
+	rec := httptest.NewRecorder()
+	h(rec, httptest.NewRequest(http.MethodGet, "/-/demo/burst?kind=fatigue", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rows() != before {
+		t.Fatalf("GET: %d, %d rows added", rec.Code, rows()-before)
+	}
+	rec = httptest.NewRecorder()
+	h(rec, httptest.NewRequest(http.MethodPost, "/-/demo/burst?kind=fatigue", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "simulated push bombing of user ") {
+		t.Fatalf("POST: %d %q", rec.Code, rec.Body.String())
+	}
+	if got := rows() - before; got != 24 {
+		t.Errorf("%d rows added, want 12 prompts and 12 push failures", got)
+	}
+	denied := 0
+	for k, c := range sim.Truth().Attempts {
+		if k.Outcome == simtenant.OutcomeDenied && k.Method == simtenant.MethodPush {
+			denied += c
+		}
+	}
+	if denied != 12 {
+		t.Errorf("%d push denials, want 12", denied)
+	}
 }
