@@ -48,8 +48,8 @@ func TestDetectionsKeysReachTheirSettings(t *testing.T) {
       show_upn: true
       success_window: 3m
       retention: 2d
-      max_episodes: 50
-      max_users: 1000
+      max_episodes: 050
+      max_users: 0x3e8
       max_rows_per_user: 64
       fatigue: {window: 4m, more_than: 7, decline_window: 11m, declines_more_than: 6}
       fraud: {block_window: 2h}

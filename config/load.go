@@ -314,7 +314,12 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, aliasLine in
 	case t.Kind() == reflect.Int:
 		ok = n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int"
 		if ok {
-			i, err := strconv.ParseInt(n.Value, 0, 64)
+			// YAML 1.2 reads 010 as ten; only 0x, 0o and 0b change the base.
+			base := 10
+			if v := strings.TrimLeft(n.Value, "+-"); len(v) > 2 && v[0] == '0' && strings.ContainsRune("xXoObB", rune(v[1])) {
+				base = 0
+			}
+			i, err := strconv.ParseInt(n.Value, base, 64)
 			if err != nil || i < math.MinInt32 || i > math.MaxInt32 {
 				d.fail(line, path, "%s is not an integer between %d and %d", n.Value, math.MinInt32, math.MaxInt32)
 				return d.dropped(path)
