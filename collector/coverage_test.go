@@ -121,13 +121,13 @@ func series(t testing.TB, g prometheus.Gatherer, name string) map[string]float64
 				parts = append(parts, l.GetName()+"="+l.GetValue())
 			}
 			sort.Strings(parts)
-			out[strings.Join(parts, ",")] = value(m)
+			out[strings.Join(parts, ",")] = metricValue(m)
 		}
 	}
 	return out
 }
 
-func value(m *dto.Metric) float64 {
+func metricValue(m *dto.Metric) float64 {
 	if m.Counter != nil {
 		return m.GetCounter().GetValue()
 	}

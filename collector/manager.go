@@ -35,6 +35,7 @@ type Manager struct {
 	appPacer   *graph.Pacer // the app registration's budget across all tenants
 	regGauges  *RegistrationMetrics
 	guardClock bool
+	upnKey     []byte // pseudonymises UPNs in detections (detections.go)
 
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
@@ -71,8 +72,13 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 	} else if wide != 0 {
 		m.logger.Warn("storage directory is readable or writable by other users; chmod 700 it", "path", opts.StoragePath, "mode_bits_for_others", fmt.Sprintf("%#o", wide))
 	}
+	var err error
+	if m.upnKey, err = loadUPNKey(opts.StoragePath); err != nil {
+		m.logger.Error("cannot read or create the UPN pseudonymisation key; using a random one: pseudonyms will change at every start", "err", err)
+		m.upnKey, _ = randomKey()
+	}
 	m.regGauges = NewRegistrationMetrics(reg)
-	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m}, &coverageCollector{m: m})
+	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m}, &coverageCollector{m: m}, &detectionsCollector{m: m})
 	return m
 }
 
@@ -116,6 +122,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 				r.users = newUserTracker(durations(t.SignIns.UserWindows), r.users.export())
 				r.source.setUsers(r.users)
 			}
+			r.source.setDetections(t.Detections)
 			m.logger.Info("tenant configuration changed, restarting its loop", "tenant", t.Name)
 		} else {
 			st := m.restore(t.Name, t.TenantID)
@@ -126,6 +133,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			users := newUserTracker(durations(t.SignIns.UserWindows), us)
 			src := newSignInSource(t.Name, t.SignIns, m.metrics, st, m.store, users, m.logger, m.now)
 			src.tenantID = t.TenantID
+			src.det = newTenantDetections(t.Name, t.Detections, restoredDetections(st), m.upnKey, m.logger)
 			src.guardClock = m.guardClock
 			src.coverage = newCoverageTracker(t.Coverage, st)
 			r = &tenantRunner{

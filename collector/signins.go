@@ -62,6 +62,7 @@ type signInSource struct {
 	unknown  *unknownLog
 	logger   *slog.Logger
 	now      func() time.Time
+	det      *tenantDetections // per-user attack detection (detections.go); nil: none
 
 	mu       sync.Mutex // one poll at a time; guards everything below
 	settings config.SignIns
@@ -362,6 +363,7 @@ func (s *signInSource) commit() error {
 		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
 		Summary:  s.summary.export(),
 		Coverage: s.coverage.export(),
+		Detections: s.det.prepare(now, detectionFinal(s.cur)),
 	}
 	n, err := s.store.save(st)
 	if err != nil {
@@ -370,6 +372,7 @@ func (s *signInSource) commit() error {
 	}
 	s.counts.promote(written)
 	s.summary.promote(s.cur.Fresh, now)
+	s.det.promote()
 	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
 	if s.store.enabled() {
 		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(n))
@@ -425,6 +428,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	s.countCoverage(r, in, c)
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
 	s.summary.observe(r.CreatedDateTime, s.now(), c)
+	s.det.observe(r, c, s.now())
 	if s.onCount != nil {
 		s.onCount(r, pass)
 	}

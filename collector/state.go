@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
 )
 
 // stateVersion is bumped when the file format changes incompatibly; a file of another version is
@@ -34,6 +36,9 @@ type tenantState struct {
 	Summary   *summaryState      `json:"summary,omitempty"`  // the landing page's last 24 hours (summary.go)
 	Coverage  *coverageState     `json:"coverage,omitempty"` // admitted policy and application ids (coverage.go)
 	Committed time.Time          `json:"committed"`
+	// Detections is the per-user attack detector's state (detections.go): windows, episodes and
+	// their counters, committed with the rows that made them.
+	Detections *detect.State `json:"detections,omitempty"`
 }
 
 // interval is a half-open time range [From, To).

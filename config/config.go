@@ -37,6 +37,7 @@ type Tenant struct {
 	SignIns      SignIns      `yaml:"sign_ins"`
 	Registration Registration `yaml:"registration"`
 	Coverage     Coverage     `yaml:"coverage"`
+	Detections   Detections   `yaml:"detections"`
 }
 
 // Credential says how the exporter authenticates to the tenant. Secrets are never written in

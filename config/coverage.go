@@ -1,11 +1,5 @@
 package config
 
-import (
-	"strconv"
-
-	"go.yaml.in/yaml/v4"
-)
-
 // Coverage bounds the series of the coverage metrics (why MFA was or was not required): one
 // series set per Conditional Access policy id and per application id seen in the sign-in rows.
 // Both come from Graph and have no upper bound of their own, so each tenant admits at most this
@@ -56,14 +50,4 @@ func (c Coverage) validate(p string, errs *errorList) {
 			errs.add(p+"."+f.key, "must be between 1 and %d (got %d)", MaxCoverageValues, f.v)
 		}
 	}
-}
-
-// parseInt reads a plain decimal integer scalar. YAML's other integer spellings (0x1F, 0o17,
-// 1_000) are refused rather than guessed at: a limit is written in decimal.
-func parseInt(n *yaml.Node) (int64, bool) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		return 0, false
-	}
-	i, err := strconv.ParseInt(n.Value, 10, strconv.IntSize)
-	return i, err == nil
 }

@@ -47,23 +47,29 @@ func TestCoverageValidateInCode(t *testing.T) {
 	}
 }
 
-// Integers are decimal whole numbers; YAML's other spellings and floats are refused with the key
-// and line.
+// Integers are YAML 1.2 integers (decimal, or 0x/0o/0b), within int32; floats, strings and larger
+// numbers are refused with the key and line.
 func TestCoverageIntegerSpellings(t *testing.T) {
-	for _, tc := range []struct{ value, want string }{
-		{"250", ""},
-		{"0x10", `expected a whole number, got the number 0x10`},
-		{"2.5", `expected a whole number, got the number 2.5`},
-		{`"300"`, `expected a whole number, got "300"`},
-		{"99999999999", `must be between 1 and 10000 (got 99999999999)`},
+	for _, tc := range []struct {
+		value string
+		n     int
+		want  string
+	}{
+		{"250", 250, ""},
+		{"0x10", 16, ""},
+		{"010", 10, ""}, // YAML 1.2: a leading zero is not octal
+		{"2.5", 0, `expected an integer, got the number 2.5`},
+		{`"300"`, 0, `expected an integer, got "300"`},
+		{"99999999999", 0, `99999999999 is not an integer between -2147483648 and 2147483647`},
+		{"20000", 0, `must be between 1 and 10000 (got 20000)`},
 	} {
 		doc := "tenants:\n  - tenant_id: contoso.onmicrosoft.com\n    credential: {type: azure_cli}\n    coverage:\n      max_policies: " + tc.value + "\n"
 		cfg, err := Parse([]byte(doc), "c.yml")
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v", tc.value, err)
-		case tc.want == "" && cfg.Tenants[0].Coverage.Policies() != 250:
-			t.Errorf("%s: got %d", tc.value, cfg.Tenants[0].Coverage.Policies())
+		case tc.want == "" && cfg.Tenants[0].Coverage.Policies() != tc.n:
+			t.Errorf("%s: got %d, want %d", tc.value, cfg.Tenants[0].Coverage.Policies(), tc.n)
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), "c.yml:5: tenants[0].coverage.max_policies: "+tc.want)):
 			t.Errorf("%s: error %v, want %q at line 5", tc.value, err, tc.want)
 		}

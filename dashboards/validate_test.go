@@ -218,7 +218,7 @@ func TestDashboardsValidate(t *testing.T) {
 }
 
 // TestOverviewRowsAnswerTheSixQuestions keeps the MFA overview's structure: one row per question,
-// in order.
+// in order, then the Attacks row (per-user detections).
 func TestOverviewRowsAnswerTheSixQuestions(t *testing.T) {
 	d := loadDashboards(t)["grafana/mfa-overview.json"]
 	var rows []string
@@ -227,10 +227,10 @@ func TestOverviewRowsAnswerTheSixQuestions(t *testing.T) {
 			rows = append(rows, deref(p.RowPanel.Title))
 		}
 	}
-	if len(rows) != 6 {
-		t.Fatalf("rows = %q, want 6", rows)
+	if len(rows) != 7 || rows[6] != "Attacks" {
+		t.Fatalf("rows = %q, want 6 questions and Attacks", rows)
 	}
-	for i, r := range rows {
+	for i, r := range rows[:6] {
 		if !regexp.MustCompile(`^` + string(rune('1'+i)) + ` · .+\?$`).MatchString(r) {
 			t.Errorf("row %d = %q, want question %d", i, r, i+1)
 		}

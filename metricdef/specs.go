@@ -181,8 +181,37 @@ var (
 	configSpecs = []*Spec{BuildInfo, ConfigLastReloadSuccessful, ConfigLastReloadSuccessTimestamp}
 )
 
-// Per-user attack detections (issue 11): families go here.
-var detectionSpecs = []*Spec{}
+// Per-user attack detections (collector/detections.go, detect/). Episodes are counted by kind
+// (fatigue, fraud, oath_guessing); who they concern is only in /api/v1/detections, never in a label.
+var (
+	DetectionEpisodesStarted = spec(Counter, "entra_detection_episodes_started_total",
+		"Attack episodes detected on single users, by kind (fatigue: push bombing; fraud: a fraud report; oath_guessing: OATH codes guessed across sessions). Committed with the cursors: exact across restarts. The users are listed by /api/v1/detections.",
+		"tenant", "kind")
+	DetectionEpisodesEnded = spec(Counter, "entra_detection_episodes_ended_total",
+		"Attack episodes that ended, by kind and ending: success (the user then completed MFA: the attacker may be in) or denied (concluded without a success).",
+		"tenant", "kind", "ending")
+	DetectionEpisodesOpen = spec(Gauge, "entra_detection_episodes_open",
+		"Attack episodes still open (not ended: rows may still join them), by kind.",
+		"tenant", "kind")
+	DetectionUsersInOpenEpisode = spec(Gauge, "entra_detection_users_in_open_episode",
+		"Users with an attack episode still open, by kind.",
+		"tenant", "kind")
+	DetectionPromptedUsers = spec(Gauge, "entra_detection_prompted_users",
+		"Users prompted for MFA at least once and at most at_most times over the trailing prompt window (detections.prompts.window, default 24h), cumulative like histogram buckets; at_most=\"+Inf\" counts every user prompted. Users prompted more than N times: the +Inf value minus the at_most=N value.",
+		"tenant", "at_most")
+	DetectionUsersTracked = spec(Gauge, "entra_detection_users_tracked",
+		"Users the detector keeps state for (prompts in the prompt window, or rows in a detection window); at most detections.max_users.",
+		"tenant")
+	DetectionRowsTracked = spec(Gauge, "entra_detection_rows_tracked",
+		"Sign-in rows the detector keeps for its detection windows.",
+		"tenant")
+	DetectionRowsDropped = spec(Counter, "entra_detection_rows_dropped_total",
+		"MFA rows the detector could not use, by reason: user_cap (a new user while detections.max_users were tracked), user_row_cap (a user's oldest row, beyond detections.max_rows_per_user), unattributable (no user id), absurd_timestamp (created far from now), late (too old for the window it belonged to), duplicate (fed twice; the collector's deduplication should keep this at 0).",
+		"tenant", "reason")
+
+	detectionSpecs = []*Spec{DetectionEpisodesStarted, DetectionEpisodesEnded, DetectionEpisodesOpen, DetectionUsersInOpenEpisode,
+		DetectionPromptedUsers, DetectionUsersTracked, DetectionRowsTracked, DetectionRowsDropped}
+)
 
 // Why MFA was or was not required, Conditional Access, applications (collector/coverage.go).
 // Policy and application ids are bounded per tenant by the coverage section of the configuration.

@@ -82,6 +82,7 @@ type generator struct {
 	nextFold  int
 
 	cov coverageGen // coverage.go
+	scenarios, scenarioBase int // scenarios played, index of the first scenario user (scenarios.go)
 }
 
 // truthAgg is Truth's counts without the flow count; user sets hold generator user indexes, so

@@ -29,6 +29,10 @@ const (
 	// for days keeps a bounded memory (a padded row costs about 12 KB).
 	demoRetention = demoBackfill + 5*time.Minute
 	demoMaxRows   = 20_000
+	// Scripted attacks (simtenant/scenarios.go): a fatigue episode starts 20 s after the start
+	// and shows on the Attacks row about three minutes later; then one scenario every 5 minutes.
+	demoFirstScenario = 20 * time.Second
+	demoScenarioEvery = 5 * time.Minute
 )
 
 // startDemo starts the simulated tenant in-process and returns a configuration that points the
@@ -70,6 +74,7 @@ func startDemo(ctx context.Context, logger *slog.Logger, flowsPerSecond float64)
 	sim.Backfill(now.Add(-demoBackfill), now, flowsPerSecond)
 	runCtx, cancelRun := context.WithCancel(ctx)
 	go sim.Run(runCtx, flowsPerSecond)
+	go sim.RunScenarios(runCtx, demoFirstScenario, demoScenarioEvery)
 	stop := func() { cancelRun(); cleanup() }
 
 	cfg := &config.Config{Tenants: []config.Tenant{{
@@ -112,7 +117,8 @@ const maxBurst = simtenant.MaxBurst
 
 // burstHandler lets a demo user (and the end-to-end tests of the alert rules) make the simulated
 // tenant emit a burst of MFA denials now: POST /-/demo/burst?kind=user_declined&n=200. Kinds are
-// the denied-reason labels and "mfa_fatigue". It exists only in --demo.
+// the denied-reason labels and "mfa_fatigue"; kind=fatigue (no n) starts the push bombing of one
+// user, which the detector reports as a fatigue episode. It exists only in --demo.
 func burstHandler(sim *simtenant.Tenant) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -121,6 +127,15 @@ func burstHandler(sim *simtenant.Tenant) http.HandlerFunc {
 			return
 		}
 		kind := r.URL.Query().Get("kind")
+		if kind == simtenant.ScenarioFatigue {
+			sc, err := sim.PlayScenario(kind, time.Now(), simtenant.ScenarioOptions{})
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintf(w, "simulated push bombing of user %s from %s to %s\n", sc.UserID, sc.Start.Format(time.RFC3339), sc.End.Format(time.RFC3339))
+			return
+		}
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))
 		if err != nil || n <= 0 || n > maxBurst {
 			http.Error(w, fmt.Sprintf("n must be an integer between 1 and %d", maxBurst), http.StatusBadRequest)
