@@ -767,5 +767,10 @@ func (g *generator) coverRow(r *Row, s *rowSpec, u simUser, f *flow) *rowCoverag
 	if s.attempt != nil {
 		facts.outcome, facts.method, facts.component = s.attempt.Outcome, s.attempt.Method, s.attempt.Component
 	}
-	return g.cov.cover(r, facts, u, f.corr, g.padding)
+	cov := g.cov.cover(r, facts, u, f.corr, g.padding)
+	if f.pinnedApp {
+		r.AppID, r.AppDisplayName = f.app.id, f.app.name
+		cov.app = f.app.id
+	}
+	return cov
 }

@@ -81,8 +81,8 @@ type generator struct {
 	settledAt time.Time
 	nextFold  int
 
-	cov coverageGen // coverage.go
-	scenarios, scenarioBase int // scenarios played, index of the first scenario user (scenarios.go)
+	cov                     coverageGen // coverage.go
+	scenarios, scenarioBase int         // scenarios played, index of the first scenario user (scenarios.go)
 }
 
 // truthAgg is Truth's counts without the flow count; user sets hold generator user indexes, so
@@ -236,13 +236,16 @@ var flowWeightTotal = func() float64 {
 // flow collects the rows of one scenario. end is the generator-clock time of
 // the last row; earlier rows are back-dated so no row lies in the future.
 type flow struct {
-	end   time.Time
-	skew  time.Duration
-	user  int
-	corr  string
-	app   app
-	rows  []Row
-	notes []intent
+	end  time.Time
+	skew time.Duration
+	user int
+	corr string
+	app  app
+	// pinnedApp keeps app on every row of the flow (scripted scenarios name their application);
+	// otherwise the coverage model picks the flow's application (coverage.go).
+	pinnedApp bool
+	rows      []Row
+	notes     []intent
 }
 
 // generate runs one randomly chosen flow ending at end.

@@ -189,7 +189,7 @@ func (t *Tenant) PlayScenario(kind string, start time.Time, opts ScenarioOptions
 			corr = guid(g.rng)
 			sessions[s.session] = corr
 		}
-		f := &flow{end: start.Add(s.at), user: user, corr: corr, app: a}
+		f := &flow{end: start.Add(s.at), user: user, corr: corr, app: a, pinnedApp: true}
 		if s.interrupt {
 			g.interrupt(f, 0, 50074, failureInterrupt)
 		} else {
