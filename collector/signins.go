@@ -361,8 +361,8 @@ func (s *signInSource) commit() error {
 	st := &tenantState{
 		Version: stateVersion, Tenant: s.tenant, TenantID: s.tenantID, Fresh: s.cur.Fresh, Reconcile: s.cur.Reconcile,
 		Gaps: s.cur.Gaps, Forgotten: s.cur.Forgotten, Seen: s.seen, Counters: written, Users: s.users.export(), Committed: now,
-		Summary:  s.summary.export(),
-		Coverage: s.coverage.export(),
+		Summary:    s.summary.export(),
+		Coverage:   s.coverage.export(),
 		Detections: s.det.prepare(now, detectionFinal(s.cur)),
 	}
 	n, err := s.store.save(st)
