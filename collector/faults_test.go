@@ -58,8 +58,10 @@ func TestFaultMatrix(t *testing.T) {
 			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultHTTP502, Count: 1000})
 		}, checks: []check{retries("5xx", 5), pollErrors("graph_error", 1)}},
 		{name: "timeouts", inject: func(s *simtenant.Tenant) {
-			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultDelay, Count: 2, Delay: 2 * time.Second})
-		}, opts: func(o *graph.Options) { o.RequestTimeout = 300 * time.Millisecond }, checks: []check{retries("timeout", 2)}},
+			// The two delayed answers never come in time; the others must never time out, even on a
+			// loaded machine under -race: hence a timeout of seconds, not milliseconds.
+			s.InjectFault(simtenant.Fault{Kind: simtenant.FaultDelay, Count: 2, Delay: time.Minute})
+		}, opts: func(o *graph.Options) { o.RequestTimeout = 3 * time.Second }, checks: []check{retries("timeout", 2)}},
 		{name: "truncated body mid-sequence", afterRequest: func(s *simtenant.Tenant, n int64) {
 			if n == 2 {
 				s.InjectFault(simtenant.Fault{Kind: simtenant.FaultTruncated, Count: 3})

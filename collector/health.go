@@ -17,6 +17,8 @@ type pollHealth struct {
 	failMsg        string // the error line, e.g. "sign-in poll failed"
 	recoverMsg     string // the line after the first success that follows a failure
 	lastErr        string // reason of the last failure, "" after a success
+
+	status sourceStatus // what the landing page shows (summary.go)
 }
 
 // failed records a failed poll.
@@ -34,6 +36,7 @@ func (h *pollHealth) failed(err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	h.status.fail(reason, err)
 	if reason != h.lastErr {
 		h.logger.Error(h.failMsg, "tenant", h.tenant, "reason", reason, "err", err)
 	} else {
@@ -52,4 +55,5 @@ func (h *pollHealth) succeeded(now time.Time) {
 		h.metrics.AccessProblem.WithLabelValues(h.tenant, h.source, r).Set(0)
 	}
 	h.metrics.LastSuccess.WithLabelValues(h.tenant, h.source).Set(float64(now.UnixNano()) / 1e9)
+	h.status.ok(now)
 }

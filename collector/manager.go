@@ -15,7 +15,6 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graphclient"
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 )
 
 // Manager runs one ingestion loop per configured tenant and applies new configurations. The
@@ -37,25 +36,13 @@ type Manager struct {
 	appPacer   *graph.Pacer // the app registration's budget across all tenants
 	regGauges  *RegistrationMetrics
 	guardClock bool
+	upnKey     []byte // pseudonymises UPNs in detections (detections.go)
 
 	mu      sync.Mutex
 	tenants map[string]*tenantRunner
 	ctx     context.Context
 
 	changes atomic.Uint64 // see Changes
-}
-
-type tenantRunner struct {
-	cfg     config.Tenant
-	source  *signInSource
-	reg     *registrationSource
-	users   *userTracker
-	counts  *tenantCounts
-	pacer   *graph.Pacer
-	cancel  context.CancelFunc
-	done    chan struct{}
-	client  *graph.Client
-	initErr error
 }
 
 // Options configure a Manager.
@@ -88,8 +75,13 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 	} else if wide != 0 {
 		m.logger.Warn("storage directory is readable or writable by other users; chmod 700 it", "path", opts.StoragePath, "mode_bits_for_others", fmt.Sprintf("%#o", wide))
 	}
+	var err error
+	if m.upnKey, err = loadUPNKey(opts.StoragePath); err != nil {
+		m.logger.Error("cannot read or create the UPN pseudonymisation key; using a random one: pseudonyms will change at every start", "err", err)
+		m.upnKey, _ = randomKey()
+	}
 	m.regGauges = NewRegistrationMetrics(reg)
-	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m})
+	reg.MustRegister(&usersCollector{m: m}, &countersCollector{m: m}, &coverageCollector{m: m}, &detectionsCollector{m: m})
 	return m
 }
 
@@ -130,6 +122,8 @@ func (m *Manager) Apply(cfg *config.Config) {
 			r.cfg = t
 			r.source.setSettings(t.SignIns)
 			r.users.setWindows(durations(t.SignIns.UserWindows)) // users kept, and their uncommitted changes
+			r.cov.setLimits(t.Coverage)
+			r.source.setDetections(t.Detections)
 			m.logger.Info("tenant configuration changed, restarting its loop", "tenant", t.Name)
 		} else {
 			st := m.restore(t.Name, t.TenantID)
@@ -140,8 +134,14 @@ func (m *Manager) Apply(cfg *config.Config) {
 			users := newUserTracker(durations(t.SignIns.UserWindows), us)
 			src := newSignInSource(t.Name, t.SignIns, m.metrics, st, m.store, users, m.logger, m.now)
 			src.tenantID = t.TenantID
+			src.det = newTenantDetections(t.Name, t.Detections, restoredDetections(st), m.upnKey, m.logger)
 			src.guardClock = m.guardClock
 			src.changes = &m.changes
+			src.coverage = newCoverageTracker(t.Coverage, st)
+			// Committed in the same transaction as the cursors, ids and counters (state.go).
+			src.addPart(jsonPart(partSummary, func() any { return src.summary.export() }))
+			src.addPart(jsonPart(partCoverage, func() any { return src.coverage.export() }))
+			src.addPart(jsonPart(partDetections, func() any { return src.det.prepare(src.now(), detectionFinal(src.cur)) }))
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,
@@ -149,6 +149,8 @@ func (m *Manager) Apply(cfg *config.Config) {
 				pacer:  graph.NewPacer(graphclient.TenantRequests, m.budgetWindow()),
 				source: src,
 				reg:    newRegistrationSource(t.Name, m.metrics, m.regGauges, m.logger, m.now),
+				cov:    src.coverage,
+				polSrc: newPolicySource(t.Name, m.metrics, src.coverage, m.logger, m.now),
 			}
 			r.reg.changes = &m.changes
 			m.tenants[t.Name] = r
@@ -240,66 +242,6 @@ func (m *Manager) Stop() {
 	}
 }
 
-// start runs the tenant's sources, each on its own interval; they share the tenant's request
-// budget through the client's pacer.
-func (r *tenantRunner) start(parent context.Context) {
-	ctx, cancel := context.WithCancel(parent)
-	r.cancel, r.done = cancel, make(chan struct{})
-	var wg sync.WaitGroup
-	if r.cfg.Registration.IsEnabled() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			every(ctx, time.Duration(r.cfg.Registration.Interval), func() {
-				_ = r.reg.poll(ctx, r.client) // errors are counted and logged by the source
-			})
-		}()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		interval := time.Duration(r.cfg.SignIns.PollInterval)
-		for {
-			// The reconcile read may use three quarters of the interval, then yields to the next
-			// fresh read: a backlog drains at the budget without starving the freshest rows.
-			_ = r.source.poll(ctx, r.client, time.Now().Add(interval*3/4)) // errors are counted and logged by the source
-			t := time.NewTimer(interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(r.done)
-	}()
-}
-
-// every runs f now and then every interval until ctx is done.
-func every(ctx context.Context, interval time.Duration, f func()) {
-	for {
-		f()
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (r *tenantRunner) stop() {
-	if r.cancel != nil {
-		r.cancel()
-		<-r.done
-		r.cancel = nil
-	}
-}
-
 // newClient builds the credential and Graph client of a tenant from its configuration.
 func (m *Manager) newClient(t config.Tenant, pacer *graph.Pacer) (*graph.Client, error) {
 	return graphclient.New(t, graphclient.Options{
@@ -314,59 +256,4 @@ func durations(ds []config.Duration) []time.Duration {
 		out[i] = time.Duration(d)
 	}
 	return out
-}
-
-// observer feeds the Graph client's request events into the tenant's self-metrics.
-type observer struct {
-	m      *Metrics
-	tenant string
-}
-
-func (o observer) Request(endpoint string, code int, d time.Duration) {
-	o.m.GraphRequests.WithLabelValues(o.tenant, endpoint, fmt.Sprint(code)).Inc()
-	o.m.GraphDuration.WithLabelValues(o.tenant, endpoint).Observe(d.Seconds())
-}
-
-func (o observer) Throttled(endpoint string, _ time.Duration) {
-	o.m.GraphThrottled.WithLabelValues(o.tenant, endpoint).Inc()
-}
-
-func (o observer) Retry(endpoint, reason string) {
-	o.m.GraphRetries.WithLabelValues(o.tenant, endpoint, reason).Inc()
-}
-
-func (o observer) MalformedRows(endpoint string, n int) {
-	o.m.MalformedRows.WithLabelValues(o.tenant, endpoint).Add(float64(n))
-}
-
-var (
-	usersChallengedDesc = metricdef.UsersChallenged.Desc()
-	usersFailedDesc     = metricdef.UsersFailed.Desc()
-	usersTrackedDesc    = metricdef.UsersTracked.Desc()
-)
-
-// usersCollector computes the distinct-user gauges at scrape time from each tenant's tracker.
-type usersCollector struct{ m *Manager }
-
-func (c *usersCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- usersChallengedDesc
-	ch <- usersFailedDesc
-	ch <- usersTrackedDesc
-}
-
-func (c *usersCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.Lock()
-	trackers := map[string]*userTracker{}
-	for name, r := range c.m.tenants {
-		trackers[name] = r.users
-	}
-	c.m.mu.Unlock()
-	now := c.m.now()
-	for name, u := range trackers {
-		for _, w := range u.counts(now) {
-			ch <- prometheus.MustNewConstMetric(usersChallengedDesc, prometheus.GaugeValue, float64(w.challenged), name, windowLabel(w.window))
-			ch <- prometheus.MustNewConstMetric(usersFailedDesc, prometheus.GaugeValue, float64(w.failed), name, windowLabel(w.window))
-		}
-		ch <- prometheus.MustNewConstMetric(usersTrackedDesc, prometheus.GaugeValue, float64(u.size()), name)
-	}
 }

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,12 +59,14 @@ type signInSource struct {
 	metrics  *Metrics
 	counts   *tenantCounts
 	users    *userTracker
+	coverage *coverageTracker // nil: no per-policy and per-application counts (coverage.go)
 	store    stateStore
 	journal  *tenantJournal // created at the first commit (tenantID is set after construction)
 	migrated string         // JSON state file the restored state came from
 	unknown  *unknownLog
 	logger   *slog.Logger
 	now      func() time.Time
+	det      *tenantDetections // per-user attack detection (detections.go); nil: none
 
 	mu       sync.Mutex // one poll at a time; guards everything below
 	settings config.SignIns
@@ -76,6 +77,7 @@ type signInSource struct {
 	// parts are other components committed in the same transaction (state.go statePart).
 	parts  []statePart
 	health pollHealth
+	summary  *summaryRing // the landing page's last 24 hours, committed with the counters (summary.go)
 
 	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
 	reconcileSpan, backlogSpan time.Duration
@@ -128,6 +130,7 @@ func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *ten
 	} else {
 		s.counts = newTenantCounts(tenant, nil)
 	}
+	s.summary = restoreSummary(st)
 	s.health = pollHealth{tenant: tenant, source: sourceSignIns, metrics: m, logger: logger, failMsg: "sign-in poll failed", recoverMsg: "sign-in polling recovered"}
 	s.exportSettings()
 	return s
@@ -197,18 +200,7 @@ func (s *signInSource) changed() {
 	}
 }
 
-func (s *signInSource) eventTypes() []string {
-	var out []string
-	for _, t := range s.settings.EventTypes {
-		switch t {
-		case "interactive":
-			out = append(out, "interactiveUser")
-		case "non_interactive":
-			out = append(out, "nonInteractiveUser")
-		}
-	}
-	return out
-}
+func (s *signInSource) eventTypes() []string { return graphEventTypes(s.settings.EventTypes) }
 
 // readFresh reads [fresh, now-settle] whole; the fresh cursor moves only when the read completed.
 func (s *signInSource) readFresh(ctx context.Context, client *graph.Client) error {
@@ -380,10 +372,6 @@ func (s *signInSource) exportBacklog() {
 	s.metrics.DedupIDs.WithLabelValues(s.tenant, sourceSignIns).Set(float64(len(s.seen)))
 }
 
-// errStateCommit marks a poll whose work could not be committed: everything stays pending (not
-// exposed, nothing lost) until a commit succeeds.
-var errStateCommit = errors.New("committing state failed")
-
 // commit writes the cursors, ids and counters together; on success the counts become visible.
 // A failed commit keeps everything pending for the next one, is counted, and makes the poll fail
 // (so it is logged once per change of reason and last_success stops advancing).
@@ -399,6 +387,8 @@ func (s *signInSource) commit() error {
 		return fmt.Errorf("%w: %w", errStateCommit, err)
 	}
 	s.counts.promote(written)
+	s.summary.promote(s.cur.Fresh, now)
+	s.det.promote()
 	s.metrics.StateCommits.WithLabelValues(s.tenant, "success").Inc()
 	if s.store.enabled() {
 		s.metrics.StateBytes.WithLabelValues(s.tenant).Set(float64(res.size))
@@ -463,17 +453,13 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 	if mfa.IsAttempt(c) {
 		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
 	}
+	s.countCoverage(r, in, c)
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
+	s.summary.observe(r.CreatedDateTime, s.now(), c)
+	s.det.observe(r, c, s.now())
 	if s.onCount != nil {
 		s.onCount(r, pass)
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // challenged tells whether a row shows the user being asked for a second factor: prompted
@@ -514,6 +500,14 @@ func toMFAInto(r *graph.SignIn, buf []mfa.Step) mfa.SignIn {
 		TokenIssuerType:           r.TokenIssuerType,
 		ResourceID:                r.ResourceID,
 		Steps:                     buf[:len(r.AuthenticationDetails)],
+		RequirementProviders:      make([]string, len(r.AuthenticationRequirementPolicies)),
+		Policies:                  make([]mfa.AppliedPolicy, len(r.AppliedConditionalAccessPolicies)),
+	}
+	for i, p := range r.AuthenticationRequirementPolicies {
+		in.RequirementProviders[i] = p.RequirementProvider
+	}
+	for i, p := range r.AppliedConditionalAccessPolicies {
+		in.Policies[i] = mfa.AppliedPolicy{ID: p.ID, Result: p.Result, GrantControls: p.EnforcedGrantControls}
 	}
 	for i, d := range r.AuthenticationDetails {
 		in.Steps[i] = mfa.Step{
@@ -527,75 +521,6 @@ func toMFAInto(r *graph.SignIn, buf []mfa.Step) mfa.SignIn {
 	return in
 }
 
-// narrowable tells whether a read failed because of what its window holds (a malformed page,
-// next links that loop or never end, a read that outlasts its time box) rather than because of
-// Graph's availability or access: reading a narrower window may get past it.
-func narrowable(err error) bool {
-	var mp *graph.MalformedPageError
-	return errors.As(err, &mp) || errors.Is(err, graph.ErrPagingLoop) || errors.Is(err, graph.ErrTooManyPages) ||
-		errors.Is(err, graph.ErrReadTimeBox)
-}
-
-func errorReason(err error) string {
-	var mp *graph.MalformedPageError
-	var api *graph.APIError
-	switch {
-	case errors.Is(err, errStateCommit):
-		return "state_commit"
-	case errors.Is(err, graph.ErrLicence):
-		return "licence"
-	case errors.Is(err, graph.ErrPermission):
-		return "permission"
-	case errors.Is(err, graph.ErrAuthentication):
-		return "authentication"
-	case errors.As(err, &mp):
-		return "malformed_page"
-	case errors.Is(err, graph.ErrPagingLoop), errors.Is(err, graph.ErrTooManyPages), errors.Is(err, graph.ErrReadTimeBox):
-		return "paging"
-	case errors.Is(err, graph.ErrRedirect):
-		return "redirect"
-	case errors.As(err, &api) && api.StatusCode == 429:
-		return "throttled"
-	case errors.As(err, &api):
-		return "graph_error"
-	}
-	return "other"
-}
-
-// unknownLog logs each distinct message key once, remembering at most max of them so a flood of
-// distinct strings cannot grow memory without bound. Keys are a hash of the value, not the value:
-// a hostile 50 MB string must not stay in memory for the life of the process, and string
-// arguments are cut to maxLoggedValue bytes for the same reason.
-type unknownLog struct {
-	mu     sync.Mutex
-	logger *slog.Logger
-	seen   map[unknownKey]struct{}
-	max    int
-}
-
-type unknownKey struct {
-	field string
-	value [sha256.Size]byte
-}
-
-const maxLoggedValue = 200
-
-func newUnknownLog(logger *slog.Logger, max int) *unknownLog {
-	return &unknownLog{logger: logger, seen: map[unknownKey]struct{}{}, max: max}
-}
-
-func (u *unknownLog) once(field, value, msg string, args ...any) {
-	k := unknownKey{field: truncate(field, maxLoggedValue), value: sha256.Sum256([]byte(value))}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if _, ok := u.seen[k]; ok || len(u.seen) >= u.max {
-		return
-	}
-	u.seen[k] = struct{}{}
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = truncate(s, maxLoggedValue)
-		}
-	}
-	u.logger.Warn(msg, args...)
-}
+// toMFA converts a row for the classifier (tests and the summary's period counts; ingest reuses
+// a steps buffer through toMFAInto).
+func toMFA(r *graph.SignIn) mfa.SignIn { return toMFAInto(r, nil) }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
 )
 
 // tenantState is everything that must survive a restart for counting to stay exactly-once: the
@@ -34,6 +37,13 @@ type tenantState struct {
 	// Migrated is the JSON state file this state was read from (the format before the journal),
 	// renamed aside once the first commit has written the journal.
 	Migrated string
+
+	// The parts of the components committed with the sign-in state, decoded from Parts at load
+	// (componentParts): the landing page's last 24 hours (summary.go), the admitted policy and
+	// application ids (coverage.go), the attack detector's windows and episodes (detections.go).
+	Summary    *summaryState
+	Coverage   *coverageState
+	Detections *detect.State
 }
 
 // interval is a half-open time range [From, To).
@@ -136,6 +146,9 @@ func (s stateStore) load(tenant, tenantID string, now time.Time) (*tenantState, 
 	if problem == nil {
 		st, problem = replayState(f, size, tenant, tenantID)
 		f.Close()
+	}
+	if problem == nil {
+		problem = st.decodeComponentParts()
 	}
 	if problem != nil {
 		return nil, moveAside(p, problem, now)
@@ -535,4 +548,40 @@ func (s *signInSource) addPart(p statePart) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.parts = append(s.parts, p)
+}
+
+// The components' parts, each one JSON blob written whole at every commit. The detector's is the
+// large one (about 68 bytes per tracked user); the part API lets it become incremental (a key
+// per user) without a change of the journal format.
+const (
+	partSummary    = "summary"
+	partCoverage   = "coverage"
+	partDetections = "detections"
+)
+
+// decodeComponentParts decodes the components' restored parts into their typed fields.
+func (st *tenantState) decodeComponentParts() error {
+	for name, dst := range map[string]any{partSummary: &st.Summary, partCoverage: &st.Coverage, partDetections: &st.Detections} {
+		blob := st.Parts[name].Blob()
+		if len(blob) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(blob, dst); err != nil {
+			return fmt.Errorf("state part %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// jsonPart is a component committed as one JSON blob, written at every commit.
+func jsonPart(name string, value func() any) statePart {
+	return blobPart{name: name, marshal: func(bool) ([]byte, bool) {
+		b, err := json.Marshal(value())
+		if err != nil {
+			// The components' states are plain data: this cannot happen, and writing nothing
+			// would silently drop a component from the commit.
+			panic(fmt.Sprintf("collector: encoding state part %s: %v", name, err))
+		}
+		return b, true
+	}}
 }

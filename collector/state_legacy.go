@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"strconv"
 	"time"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
 )
 
 // legacyVersion is the version of the JSON state file that earlier releases wrote (one file per
@@ -31,6 +33,10 @@ type legacyState struct {
 		Users map[string][2]int64 `json:"users"` // key (decimal) -> [challenged, failed], Unix s
 	} `json:"users"`
 	Committed time.Time `json:"committed"`
+	// Parts some development builds wrote into the JSON file before the journal existed.
+	Summary    *summaryState  `json:"summary,omitempty"`
+	Coverage   *coverageState `json:"coverage,omitempty"`
+	Detections *detect.State  `json:"detections,omitempty"`
 }
 
 // maxLegacyBytes bounds what loadLegacy reads: such a file was about 100 KB per tenant at the
@@ -71,6 +77,7 @@ func (s stateStore) loadLegacy(tenant, tenantID string, now time.Time) (*tenantS
 	st := &tenantState{
 		Tenant: ls.Tenant, TenantID: ls.TenantID, Fresh: ls.Fresh, Reconcile: ls.Reconcile, Gaps: ls.Gaps,
 		Forgotten: ls.Forgotten, Seen: ls.Seen, Counters: ls.Counters, Committed: ls.Committed, Migrated: p,
+		Summary: ls.Summary, Coverage: ls.Coverage, Detections: ls.Detections,
 		Users: usersState{Salt: ls.Users.Salt, Users: make(map[uint64]userEntry, len(ls.Users.Users))},
 	}
 	if st.Seen == nil {

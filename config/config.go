@@ -36,6 +36,8 @@ type Tenant struct {
 	Credential   Credential   `yaml:"credential"`
 	SignIns      SignIns      `yaml:"sign_ins"`
 	Registration Registration `yaml:"registration"`
+	Coverage     Coverage     `yaml:"coverage"`
+	Detections   Detections   `yaml:"detections"`
 }
 
 // Credential says how the exporter authenticates to the tenant. Secrets are never written in

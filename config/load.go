@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -310,6 +311,21 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, aliasLine in
 		if b, ok = parseBool(n); ok {
 			v.SetBool(b)
 		}
+	case t.Kind() == reflect.Int:
+		ok = n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int"
+		if ok {
+			// YAML 1.2 reads 010 as ten; only 0x, 0o and 0b change the base.
+			base := 10
+			if v := strings.TrimLeft(n.Value, "+-"); len(v) > 2 && v[0] == '0' && strings.ContainsRune("xXoObB", rune(v[1])) {
+				base = 0
+			}
+			i, err := strconv.ParseInt(n.Value, base, 64)
+			if err != nil || i < math.MinInt32 || i > math.MaxInt32 {
+				d.fail(line, path, "%s is not an integer between %d and %d", n.Value, math.MinInt32, math.MaxInt32)
+				return d.dropped(path)
+			}
+			v.SetInt(i)
+		}
 	case t.Kind() == reflect.Pointer:
 		elem := reflect.New(t.Elem())
 		if !d.value(n, path, elem.Elem(), aliasLine) {
@@ -614,6 +630,8 @@ func describeType(t reflect.Type) string {
 		return "a string"
 	case t.Kind() == reflect.Bool:
 		return "true or false"
+	case t.Kind() == reflect.Int:
+		return "an integer"
 	case t.Kind() == reflect.Struct:
 		return "a mapping of keys"
 	case t.Kind() == reflect.Slice:
@@ -624,6 +642,8 @@ func describeType(t reflect.Type) string {
 			return "a list of tenants"
 		case e.Kind() == reflect.String:
 			return "a list of strings"
+		case e.Kind() == reflect.Int:
+			return "a list of integers"
 		}
 	}
 	return t.String()

@@ -98,6 +98,8 @@ func TestLoadGood(t *testing.T) {
 			SignIns: SignIns{PollInterval: d("1m"), SettleDelay: d("5m"), ReconcileDelay: d("15m"), ReconcileInterval: d("5m"),
 				Lookback: d("1h"), EventTypes: []string{"interactive", "non_interactive"}, UserWindows: []Duration{d("1h"), d("1d"), d("7d")}},
 			Registration: defaultRegistration(),
+			Coverage:     Coverage{MaxPolicies: 300, MaxApplications: 500},
+			Detections:   exampleDetections(),
 		}, {
 			Name: "fabrikam-gov", TenantID: "fabrikam.onmicrosoft.us", Cloud: "usgov",
 			AuthorityHost: "https://login.microsoftonline.us/", GraphEndpoint: "https://graph.microsoft.us",

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Redacted replaces a secret-looking value in text shown to an operator.

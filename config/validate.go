@@ -115,6 +115,8 @@ func (t Tenant) validate(p string, errs *errorList) {
 	t.Credential.validate(p+".credential", errs)
 	t.SignIns.validate(p+".sign_ins", errs)
 	t.Registration.validate(p+".registration", errs)
+	t.Coverage.validate(p+".coverage", errs)
+	t.Detections.validate(p+".detections", errs)
 }
 
 func (t Tenant) validateCloud(p string, errs *errorList) {

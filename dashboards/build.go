@@ -47,6 +47,7 @@ func Generate() ([]File, error) {
 		{"mfa-overview.json", MFAOverview},
 		{"registration-coverage.json", RegistrationCoverage},
 		{"exporter-health.json", ExporterHealth},
+		{"coverage.json", Coverage},
 	}
 	var out []File
 	for _, b := range builders {

@@ -13,6 +13,8 @@ import (
 var RuleFiles = []string{
 	"rules/entra-mfa-recording.rules.yml",
 	"rules/entra-mfa-alerts.rules.yml",
+	"rules/entra-mfa-coverage.rules.yml",
+	"rules/entra-mfa-detections.rules.yml",
 }
 
 // PrometheusRule renders the rule files as one Prometheus Operator PrometheusRule manifest. The

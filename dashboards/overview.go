@@ -160,15 +160,17 @@ func MFAOverview() (dashboard.Dashboard, error) {
 		Thresholds(thresholds(step(nil, "green"), step(at(1), "red"))).
 		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraMFAFraudReported")}))
 	bd.panel(bd.stat("Push notifications declined or unanswered",
-		"Share of Microsoft Authenticator push notifications declined or left unanswered over 10-minute windows, the tenant-level proxy for MFA fatigue (EntraMFAFatigueSuspected).",
+		"Share of Microsoft Authenticator push notifications declined or left unanswered over 10-minute windows, tenant-wide. Push bombing of single users is detected per user: see the Attacks row.",
 		"percentunit", 6, 10,
 		instant(sel("tenant:entra_mfa_push_rejected:ratio_rate10m"), "{{tenant}}")).
 		Thresholds(thresholds(step(nil, "green"), step(at(0.3), "orange"), step(at(0.5), "red"))).
-		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraMFAFatigueSuspected")}))
+		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraMFAFatigueEpisode")}))
 	bd.panel(bd.barGauge("Top sign-in error codes",
 		"The ten most frequent error codes of failed sign-ins over the selected range.",
 		"short", 24, 8,
 		instant(fmt.Sprintf(`topk(10, sum by (error_code) (increase(%s[$__range])))`, sel(signins, `result="failure"`)), "{{error_code}}")).
 		Links([]cog.Builder[dashboard.DashboardLink]{catalogueLink()}))
+
+	bd.attacksRow()
 	return bd.build()
 }

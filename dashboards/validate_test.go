@@ -24,8 +24,8 @@ func loadDashboards(t *testing.T) map[string]dashboard.Dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 {
-		t.Fatalf("want 3 dashboards in grafana/, found %v", paths)
+	if len(paths) != 4 {
+		t.Fatalf("want 4 dashboards in grafana/, found %v", paths)
 	}
 	out := map[string]dashboard.Dashboard{}
 	for _, p := range paths {
@@ -142,6 +142,7 @@ func TestDashboardsValidate(t *testing.T) {
 		"grafana/mfa-overview.json":          "entra-mfa-overview",
 		"grafana/registration-coverage.json": "entra-mfa-registration",
 		"grafana/exporter-health.json":       "entra-mfa-exporter-health",
+		"grafana/coverage.json":              "entra-mfa-coverage",
 	}
 	for path, d := range loadDashboards(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -217,7 +218,7 @@ func TestDashboardsValidate(t *testing.T) {
 }
 
 // TestOverviewRowsAnswerTheSixQuestions keeps the MFA overview's structure: one row per question,
-// in order.
+// in order, then the Attacks row (per-user detections).
 func TestOverviewRowsAnswerTheSixQuestions(t *testing.T) {
 	d := loadDashboards(t)["grafana/mfa-overview.json"]
 	var rows []string
@@ -226,10 +227,10 @@ func TestOverviewRowsAnswerTheSixQuestions(t *testing.T) {
 			rows = append(rows, deref(p.RowPanel.Title))
 		}
 	}
-	if len(rows) != 6 {
-		t.Fatalf("rows = %q, want 6", rows)
+	if len(rows) != 7 || rows[6] != "Attacks" {
+		t.Fatalf("rows = %q, want 6 questions and Attacks", rows)
 	}
-	for i, r := range rows {
+	for i, r := range rows[:6] {
 		if !regexp.MustCompile(`^` + string(rune('1'+i)) + ` · .+\?$`).MatchString(r) {
 			t.Errorf("row %d = %q, want question %d", i, r, i+1)
 		}

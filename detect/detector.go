@@ -15,8 +15,10 @@ import (
 // The caller drives time; nothing here reads a clock. Two times matter:
 //   - now, the current time (Observe, Advance): rows far from it are absurd, and the prompt
 //     window ends at it;
-//   - final (Advance): no row created before it will be fed any more. The collector's reconcile
-//     cursor is exactly that ("every row created before it is final"). Episodes are concluded
+//   - final (Advance): no row created before it will be fed any more. For the collector that is
+//     its reconcile cursor ("every row created before it is final"), or the start of the oldest
+//     gap its backlog pass has still to read, if earlier (the cursor steps over gaps before they
+//     are read: collector.detectionFinal). Episodes are concluded
 //     and rows forgotten relative to final only, so a row read late, even hours late by the
 //     reconcile pass after an outage, still lands in its window, and nothing is concluded while
 //     a row that could change it may still come.
@@ -536,7 +538,7 @@ func (d *Detector) checkSuccess(dd *detail, e *episode) {
 }
 
 // Advance moves time: now is the current time, final the time before which no row will be fed
-// any more (the collector's reconcile cursor). Neither goes back. It concludes the episodes no
+// any more (the collector's reconcile cursor, or its oldest unread gap). Neither goes back. It concludes the episodes no
 // row at or after final can change, and forgets what no later row can need: rows two windows
 // before final, prompts out of the prompt window, users left with nothing, concluded episodes
 // past their retention. Call it after each page, before exporting the state. Its cost grows with

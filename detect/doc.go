@@ -5,8 +5,9 @@
 //
 // It is pure: no I/O, no clock (the caller passes the time), no other package of the project.
 // The caller converts its rows into Event, feeds them with Observe, calls Advance after each page
-// with the current time and its reconcile cursor, reads Snapshot, and commits Export with its
-// cursors.
+// with the current time and the time before which it will read no row any more (its reconcile
+// cursor, or the start of an older range it has still to read), reads Snapshot, and commits
+// Export with its cursors.
 //
 // # Rules (defaults from public detection content)
 //
@@ -34,7 +35,8 @@
 // Each user's rows are kept sorted by createdDateTime, so a row arriving late lands in its window
 // and may complete an episode; a row seen again (same id and time) is ignored. The caller passes
 // two times: now, the current time, and final, the time before which no row will be fed any more
-// (the collector's reconcile cursor). An episode is concluded (denied, unless a success ended
+// (the collector's reconcile cursor, or the start of the oldest range its backlog pass has still
+// to read). An episode is concluded (denied, unless a success ended
 // it) once final is past the time a row could still join or end it; from then on it never
 // changes, so a counted episode is never withdrawn. Until then rows may come in any order with
 // the same result (episode ids included), with two exceptions, both because an episode never

@@ -37,9 +37,8 @@ device unreachable, service errors, a duplicate or in-progress attempt).
 
 An episode is **open** until no row that could change it can still be read (the reconcile cursor is past its last row
 by its gap or the success window, whichever is longer); it is then counted as ended ` + "`denied`" + `, unless a success
-ended it first. An
-episode once counted is never withdrawn. Each user's rows are placed by time, so a late row lands in its window and
-may complete an episode; a row read twice counts once.
+ended it first. An episode once counted is never withdrawn. Each user's rows are placed by time, so a late row lands
+in its window and may complete an episode; a row read twice counts once.
 `)
 	return b.String()
 }

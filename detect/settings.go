@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -114,7 +115,7 @@ func (s Settings) Validate() error {
 	check := func(name string) error {
 		for _, w := range windows {
 			if w.name == name && (w.v <= 0 || w.v > maxWindow) {
-				return bad(name, "must be more than 0s and at most %s (got %s)", maxWindow, w.v)
+				return bad(name, "must be more than 0s and at most %s (got %s)", short(maxWindow), short(w.v))
 			}
 		}
 		if v, ok := counts[name]; ok && v < 1 {
@@ -132,7 +133,7 @@ func (s Settings) Validate() error {
 		return bad("OATHMinSessions", "must be at most OATHMinFailures (%d): each failure has one session (got %d)", s.OATHMinFailures, s.OATHMinSessions)
 	}
 	if s.PromptWindow <= 0 || s.PromptWindow > 7*maxWindow {
-		return bad("PromptWindow", "must be more than 0s and at most %s (got %s)", 7*maxWindow, s.PromptWindow)
+		return bad("PromptWindow", "must be more than 0s and at most %s (got %s)", short(7*maxWindow), short(s.PromptWindow))
 	}
 	if len(s.PromptBuckets) == 0 {
 		return bad("PromptBuckets", "must list at least one bound")
@@ -146,10 +147,10 @@ func (s Settings) Validate() error {
 		}
 	}
 	if s.MaxFuture < 0 {
-		return bad("MaxFuture", "must not be negative (got %s)", s.MaxFuture)
+		return bad("MaxFuture", "must not be negative (got %s)", short(s.MaxFuture))
 	}
 	if s.MaxPast < s.PromptWindow {
-		return bad("MaxPast", "must be at least PromptWindow, %s (got %s)", s.PromptWindow, s.MaxPast)
+		return bad("MaxPast", "must be at least PromptWindow, %s (got %s)", short(s.PromptWindow), short(s.MaxPast))
 	}
 	if s.MaxUsers < 1 {
 		return bad("MaxUsers", "must be at least 1 (got %d)", s.MaxUsers)
@@ -158,7 +159,7 @@ func (s Settings) Validate() error {
 		return bad("MaxEventsPerUser", "must be at least %d, or a rule can never fire (got %d)", need, s.MaxEventsPerUser)
 	}
 	if s.EpisodeRetention <= 0 {
-		return bad("EpisodeRetention", "must be more than 0s (got %s)", s.EpisodeRetention)
+		return bad("EpisodeRetention", "must be more than 0s (got %s)", short(s.EpisodeRetention))
 	}
 	if s.MaxEpisodes < 1 {
 		return bad("MaxEpisodes", "must be at least 1 (got %d)", s.MaxEpisodes)
@@ -167,6 +168,19 @@ func (s Settings) Validate() error {
 		return bad("MaxListLen", "must be at least 1 (got %d)", s.MaxListLen)
 	}
 	return nil
+}
+
+// short writes a duration without its zero trailing units (24h rather than 24h0m0s), the way
+// the configuration file writes them, since the loader quotes these messages to the operator.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // span is the longest window of the burst rules.

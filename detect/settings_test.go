@@ -32,9 +32,11 @@ func TestValidateNamesTheField(t *testing.T) {
 		problem string
 	}{
 		{"FatigueWindow", func(s *Settings) { s.FatigueWindow = 0 }, "more than 0s"},
-		{"FatigueWindow", func(s *Settings) { s.FatigueWindow = 25 * time.Hour }, "at most 24h0m0s"},
+		{"FatigueWindow", func(s *Settings) { s.FatigueWindow = 25 * time.Hour }, "at most 24h (got 25h)"},
 		{"FatigueMoreThan", func(s *Settings) { s.FatigueMoreThan = 0 }, "at least 1"},
 		{"DeclineWindow", func(s *Settings) { s.DeclineWindow = -time.Second }, "got -1s"},
+		{"PromptWindow", func(s *Settings) { s.PromptWindow = 8*24*time.Hour + 90*time.Second }, "at most 168h (got 192h1m30s)"},
+		{"EpisodeRetention", func(s *Settings) { s.EpisodeRetention = -10 * time.Minute }, "got -10m)"},
 		{"DeclinesMoreThan", func(s *Settings) { s.DeclinesMoreThan = -3 }, "got -3"},
 		{"SuccessWindow", func(s *Settings) { s.SuccessWindow = 0 }, "more than 0s"},
 		{"FraudBlockWindow", func(s *Settings) { s.FraudBlockWindow = 0 }, "more than 0s"},
@@ -48,7 +50,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"PromptBuckets", func(s *Settings) { s.PromptBuckets = []int{0, 5} }, "between 1 and 1000 (got 0)"},
 		{"PromptBuckets", func(s *Settings) { s.PromptBuckets = []int{1, 5000} }, "between 1 and 1000 (got 5000)"},
 		{"MaxFuture", func(s *Settings) { s.MaxFuture = -time.Minute }, "not be negative"},
-		{"MaxPast", func(s *Settings) { s.MaxPast = 23 * time.Hour }, "at least PromptWindow, 24h0m0s (got 23h0m0s)"},
+		{"MaxPast", func(s *Settings) { s.MaxPast = 23 * time.Hour }, "at least PromptWindow, 24h (got 23h)"},
 		{"MaxUsers", func(s *Settings) { s.MaxUsers = 0 }, "at least 1"},
 		// The OATH rule needs 20 rows of one user at once.
 		{"MaxEventsPerUser", func(s *Settings) { s.MaxEventsPerUser = 19 }, "at least 20"},

@@ -469,13 +469,21 @@ func (d *signInDecoder) time(dst *time.Time, field string) error {
 		return d.mismatch(field, "string")
 	}
 	start := s.pos
-	if _, _, err := s.str(); err != nil {
+	raw, flags, err := s.str()
+	if err != nil {
 		return err
 	}
 	if d.rowErr != nil {
 		return nil
 	}
-	if err := dst.UnmarshalJSON(s.buf[start:s.pos]); err != nil {
+	lit := s.buf[start:s.pos]
+	if flags&strEscaped != 0 {
+		// "2026-11-25T00:00:00\u005a" is the same JSON string as "2026-11-25T00:00:00Z":
+		// time.Time's UnmarshalJSON reads the literal without unescaping it (encoding/json of
+		// Go 1.27 unescapes first), so unescape it here.
+		lit = append(appendString([]byte{'"'}, raw, flags), '"')
+	}
+	if err := dst.UnmarshalJSON(lit); err != nil {
 		d.fail(fmt.Errorf("%s: %w", field, err))
 	}
 	return nil

@@ -159,7 +159,7 @@ var equivalenceCases = []struct{ name, body string }{
 	{"null elements", `{"value":[{"id":"a","signInEventTypes":[null],"authenticationDetails":[null,{"authenticationStepDateTime":null,"succeeded":null}],"appliedConditionalAccessPolicies":[null,{"id":null,"enforcedGrantControls":null,"enforcedSessionControls":[]}],"authenticationRequirementPolicies":[null],"status":{"errorCode":null,"failureReason":null}}]}`},
 	{"empty arrays and objects", `{"value":[{"id":"a","signInEventTypes":[],"authenticationDetails":[],"appliedConditionalAccessPolicies":[{}],"authenticationRequirementPolicies":[],"status":{},"location":{}}]}`},
 	{"several providers, no policies", `{"value":[{"id":"a","authenticationRequirementPolicies":[{"requirementProvider":"user","detail":"Per-user MFA"},{"requirementProvider":"multiConditionalAccess","detail":"Conditional Access"}],"appliedConditionalAccessPolicies":[]}]}`},
-	{"wrong types", `{"value":[{"id":5},{"id":"b","userId":true},{"id":"c","appDisplayName":{}},{"id":"d","ipAddress":[]},{"id":"e","status":{"errorCode":"1"}},{"id":"f","status":{"errorCode":1.5}},{"id":"g","status":{"errorCode":1e2}},{"id":"h","status":{"errorCode":9223372036854775808}},{"id":"i","isInteractive":"true"},{"id":"j","isInteractive":1},{"id":"k","createdDateTime":5},{"id":"l","createdDateTime":"2026-11-25 00:01:02Z"},{"id":"m","createdDateTime":"2026-11-25T24:00:00Z"},{"id":"n","createdDateTime":"2026-11-25T00:00:00\u005a"},{"id":"o","signInEventTypes":{}},{"id":"p","signInEventTypes":"x"},{"id":"q","signInEventTypes":[1]},{"id":"r","status":[]},{"id":"s","status":"x"},{"id":"t","authenticationDetails":[1]},{"id":"u","authenticationDetails":[{"succeeded":"yes"}]},{"id":"v","appliedConditionalAccessPolicies":[{"enforcedGrantControls":[{}]}]},{"id":"w","location":{"countryOrRegion":1}},{"id":"x","createdDateTime":{}},{"id":"y","createdDateTime":[]},{"id":"z"}]}`},
+	{"wrong types", `{"value":[{"id":5},{"id":"b","userId":true},{"id":"c","appDisplayName":{}},{"id":"d","ipAddress":[]},{"id":"e","status":{"errorCode":"1"}},{"id":"f","status":{"errorCode":1.5}},{"id":"g","status":{"errorCode":1e2}},{"id":"h","status":{"errorCode":9223372036854775808}},{"id":"i","isInteractive":"true"},{"id":"j","isInteractive":1},{"id":"k","createdDateTime":5},{"id":"l","createdDateTime":"2026-11-25 00:01:02Z"},{"id":"m","createdDateTime":"2026-11-25T24:00:00Z"},{"id":"o","signInEventTypes":{}},{"id":"p","signInEventTypes":"x"},{"id":"q","signInEventTypes":[1]},{"id":"r","status":[]},{"id":"s","status":"x"},{"id":"t","authenticationDetails":[1]},{"id":"u","authenticationDetails":[{"succeeded":"yes"}]},{"id":"v","appliedConditionalAccessPolicies":[{"enforcedGrantControls":[{}]}]},{"id":"w","location":{"countryOrRegion":1}},{"id":"x","createdDateTime":{}},{"id":"y","createdDateTime":[]},{"id":"z"}]}`},
 	{"rows that are not objects", `{"value":["s",1,-2.5e3,true,false,null,[],[{"id":"a"}],{"id":"ok"}]}`},
 	{"integers at the edges", `{"value":[{"id":"a","status":{"errorCode":-0}},{"id":"b","status":{"errorCode":-9223372036854775808}},{"id":"c","status":{"errorCode":9223372036854775807}},{"id":"d","status":{"errorCode":-9223372036854775809}},{"id":"e","status":{"errorCode":0.0}},{"id":"f","status":{"errorCode":-50074}}]}`},
 	{"times", `{"value":[{"id":"a","createdDateTime":"2026-11-25T00:01:02.123456789+01:00"},{"id":"b","createdDateTime":"2026-11-25T00:01:02.5Z","authenticationDetails":[{"authenticationStepDateTime":"2026-11-25T00:01:02-00:00"}]}]}`},
@@ -633,5 +633,18 @@ func TestDecodeRawPage(t *testing.T) {
 		if _, err := decodeRawPage([]byte(bad)); err == nil {
 			t.Errorf("decodeRawPage(%s) succeeded", bad)
 		}
+	}
+}
+
+// A timestamp written with JSON escapes is the same string as without them: the row is valid.
+// (Go 1.26's encoding/json rejected it, handing the raw literal to time.Time; Go 1.27 unescapes.)
+func TestDecodeEscapedTimestamp(t *testing.T) {
+	page, err := decodeSignInPage([]byte(`{"value":[{"id":"n","createdDateTime":"2026-11-25T00:00:0\u0030\u005a"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	if page.malformed != 0 || len(page.rows) != 1 || !page.rows[0].CreatedDateTime.Equal(want) {
+		t.Fatalf("rows %+v, malformed %d; want one row created %s", page.rows, page.malformed, want)
 	}
 }

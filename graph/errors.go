@@ -116,7 +116,7 @@ func requiredPermissions(endpoint string) string {
 		return "AuditLog.Read.All"
 	case EndpointUsers:
 		return "User.Read.All"
-	case EndpointRequirements:
+	case EndpointRequirements, EndpointCAPolicies:
 		return "Policy.Read.All"
 	default:
 		return "AuditLog.Read.All (plus Directory.Read.All for sign-ins)"

@@ -184,11 +184,69 @@ var (
 	configSpecs = []*Spec{BuildInfo, ConfigLastReloadSuccessful, ConfigLastReloadSuccessTimestamp}
 )
 
-// Per-user attack detections (issue 11): families go here.
-var detectionSpecs = []*Spec{}
+// Per-user attack detections (collector/detections.go, detect/). Episodes are counted by kind
+// (fatigue, fraud, oath_guessing); who they concern is only in /api/v1/detections, never in a label.
+var (
+	DetectionEpisodesStarted = spec(Counter, "entra_detection_episodes_started_total",
+		"Attack episodes detected on single users, by kind (fatigue: push bombing; fraud: a fraud report; oath_guessing: OATH codes guessed across sessions). Committed with the cursors: exact across restarts. The users are listed by /api/v1/detections.",
+		"tenant", "kind")
+	DetectionEpisodesEnded = spec(Counter, "entra_detection_episodes_ended_total",
+		"Attack episodes that ended, by kind and ending: success (the user then completed MFA: the attacker may be in) or denied (concluded without a success).",
+		"tenant", "kind", "ending")
+	DetectionEpisodesOpen = spec(Gauge, "entra_detection_episodes_open",
+		"Attack episodes still open (not ended: rows may still join them), by kind.",
+		"tenant", "kind")
+	DetectionUsersInOpenEpisode = spec(Gauge, "entra_detection_users_in_open_episode",
+		"Users with an attack episode still open, by kind.",
+		"tenant", "kind")
+	DetectionPromptedUsers = spec(Gauge, "entra_detection_prompted_users",
+		"Users prompted for MFA at least once and at most at_most times over the trailing prompt window (detections.prompts.window, default 24h), cumulative like histogram buckets; at_most=\"+Inf\" counts every user prompted. Users prompted more than N times: the +Inf value minus the at_most=N value.",
+		"tenant", "at_most")
+	DetectionUsersTracked = spec(Gauge, "entra_detection_users_tracked",
+		"Users the detector keeps state for (prompts in the prompt window, or rows in a detection window); at most detections.max_users.",
+		"tenant")
+	DetectionRowsTracked = spec(Gauge, "entra_detection_rows_tracked",
+		"Sign-in rows the detector keeps for its detection windows.",
+		"tenant")
+	DetectionRowsDropped = spec(Counter, "entra_detection_rows_dropped_total",
+		"MFA rows the detector could not use, by reason: user_cap (a new user while detections.max_users were tracked), user_row_cap (a user's oldest row, beyond detections.max_rows_per_user), unattributable (no user id), absurd_timestamp (created far from now), late (too old for the window it belonged to), duplicate (fed twice; the collector's deduplication should keep this at 0).",
+		"tenant", "reason")
 
-// Why MFA was or was not required, Conditional Access, applications (issue 12): families go here.
-var coverageSpecs = []*Spec{}
+	detectionSpecs = []*Spec{DetectionEpisodesStarted, DetectionEpisodesEnded, DetectionEpisodesOpen, DetectionUsersInOpenEpisode,
+		DetectionPromptedUsers, DetectionUsersTracked, DetectionRowsTracked, DetectionRowsDropped}
+)
+
+// Why MFA was or was not required, Conditional Access, applications (collector/coverage.go).
+// Policy and application ids are bounded per tenant by the coverage section of the configuration.
+var (
+	SignInsByRequirementSource = spec(Counter, "entra_signins_by_requirement_source_total",
+		"Sign-in rows counted, by requirement source (authenticationRequirementPolicies[].requirementProvider: a row listing several counts once under each, a row listing none under none), authentication requirement and MFA outcome.",
+		"tenant", "requirement_source", "requirement", "mfa_outcome")
+	CAPolicyEvaluations = spec(Counter, "entra_ca_policy_evaluations_total",
+		"Conditional Access policy evaluations listed on the sign-in rows counted (one per policy per row), by policy id and result; policy_id is other past the tenant's max_policies.",
+		"tenant", "policy_id", "policy_result")
+	CAPolicyInfo = spec(Gauge, "entra_ca_policy_info",
+		"1 for each Conditional Access policy with series of its own: its current display name, state (enabled, disabled, report_only, deleted: gone from the inventory, unknown) and grant controls (comma-separated grant_control labels, none when it has none), from the policy inventory when Policy.Read.All allows reading it, else from the newest sign-in row listing it (the id when nothing named it).",
+		"tenant", "policy_id", "policy_name", "state", "grant_controls")
+	SignInsByApplication = spec(Counter, "entra_signins_by_application_total",
+		"Sign-in rows counted, by application id (appId; none when empty, other past the tenant's max_applications), authentication requirement and MFA outcome.",
+		"tenant", "app_id", "requirement", "mfa_outcome")
+	ApplicationInfo = spec(Gauge, "entra_application_info",
+		"1 for each application with series of its own, with the display name of the newest sign-in row counted for it (the id when no row named it).",
+		"tenant", "app_id", "app_name")
+	CoverageOverflow = spec(Counter, "entra_coverage_overflow_total",
+		"Policy evaluations (kind policy) and sign-in rows (kind application) counted under id other: because the tenant already had max_policies or max_applications ids with series of their own (reason cap), or because Graph sent an id that is not a GUID (reason invalid_id).",
+		"tenant", "kind", "reason")
+	CoverageValues = spec(Gauge, "entra_coverage_values",
+		"Distinct policy ids (kind policy) and application ids (kind application) with series of their own.",
+		"tenant", "kind")
+	CoverageMaxValues = spec(Gauge, "entra_coverage_max_values",
+		"The configured cap on those ids: coverage.max_policies and coverage.max_applications.",
+		"tenant", "kind")
+
+	coverageSpecs = []*Spec{SignInsByRequirementSource, CAPolicyEvaluations, CAPolicyInfo, SignInsByApplication,
+		ApplicationInfo, CoverageOverflow, CoverageValues, CoverageMaxValues}
+)
 
 func withBuckets(s *Spec, b []float64) *Spec {
 	s.Buckets = b

@@ -50,15 +50,24 @@
 //     (disabled accounts, guests, admins, users with no method, open-set
 //     method strings such as PhoneAppNotification and Fido2, a report built
 //     hours ago), or loaded with LoadRegistrationFixture;
-//   - injected faults (InjectFault, per registration route with Fault.Route)
-//     and clock skew (SetClockSkew).
+//   - GET /v1.0/identity/conditionalAccess/policies, the tenant's eleven
+//     Conditional Access policies (enforced, report-only and off; MFA,
+//     block, compliant device, authentication strength), with $select, $top
+//     and next links, behind the same checks; without Policy.Read.All
+//     (SetPolicyReadAll) it answers 403 and sign-in rows are served without
+//     appliedConditionalAccessPolicies, as in Graph (coverage.go);
+//   - injected faults (InjectFault, per registration or policy route with
+//     Fault.Route) and clock skew (SetClockSkew).
 //
 // Rows come from fixtures (LoadFixture), from AddRows, or from a seeded
 // generator (Backfill, Run, Burst) that writes realistic flows: interrupt and
 // outcome rows sharing a correlationId, non-interactive token refreshes,
 // passwordless methods, NPS extension and AD FS adapter events, fraud
 // reports, push bombing, wording drift and, rarely, strings no catalogue
-// knows. The generator records what it meant to produce (Truth) without
+// knows. Each row also says why MFA was required (requirement providers:
+// Conditional Access, legacy per-user MFA, risk policies), what every
+// policy did (CoverageTruth) and which of a few dozen applications was
+// signed into; FloodCoverage floods new policy and application ids. The generator records what it meant to produce (Truth) without
 // reading its JSON back. Its wire strings are its own table (vocab.go) and
 // this package imports nothing from the project, so that a test comparing
 // the exporter's output with Truth cannot pass because both share a mistake.

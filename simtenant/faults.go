@@ -9,7 +9,7 @@ import (
 // requests it matches: token-endpoint faults to token requests, the others
 // to Graph requests that carry a valid token: sign-ins when Fault.Route is
 // empty, else the registration route it names (RouteRegistrationDetails,
-// RouteUsers, RouteRequirements), where only the faults answered before the
+// RouteUsers, RouteRequirements, RoutePolicies), where only the faults answered before the
 // page (HTTP errors, throttle, delay, license, permission) apply.
 const (
 	FaultHTTP500     = "http_500"     // 500 with a Graph error body
@@ -62,7 +62,7 @@ func (t *Tenant) InjectFault(f Fault) {
 	defer t.mu.Unlock()
 	switch {
 	case f.Route != "":
-		if f.Route != RouteRegistrationDetails && f.Route != RouteUsers && f.Route != RouteRequirements {
+		if f.Route != RouteRegistrationDetails && f.Route != RouteUsers && f.Route != RouteRequirements && f.Route != RoutePolicies {
 			panic(fmt.Sprintf("simtenant: fault route %q is not a registration route", f.Route))
 		}
 		if !preFaults[f.Kind] {

@@ -31,6 +31,7 @@ type Truth struct {
 	Attempts        map[AttemptKey]int
 	UsersChallenged int // distinct users with at least one MFA attempt
 	UsersFailed     int // distinct users with at least one denied attempt
+	Coverage        CoverageTruth
 }
 
 // intent is one generated row as the generator meant it.
@@ -40,6 +41,7 @@ type intent struct {
 	attempt   *AttemptKey
 	user      int
 	visibleAt time.Time
+	cov       *rowCoverage
 }
 
 type simUser struct {
@@ -78,6 +80,9 @@ type generator struct {
 	settled   truthAgg
 	settledAt time.Time
 	nextFold  int
+
+	cov                     coverageGen // coverage.go
+	scenarios, scenarioBase int         // scenarios played, index of the first scenario user (scenarios.go)
 }
 
 // truthAgg is Truth's counts without the flow count; user sets hold generator user indexes, so
@@ -87,14 +92,16 @@ type truthAgg struct {
 	attempts   map[AttemptKey]int
 	challenged map[int]bool
 	failed     map[int]bool
+	cov        coverageAgg
 }
 
 func newTruthAgg() truthAgg {
-	return truthAgg{rows: map[RowKey]int{}, attempts: map[AttemptKey]int{}, challenged: map[int]bool{}, failed: map[int]bool{}}
+	return truthAgg{rows: map[RowKey]int{}, attempts: map[AttemptKey]int{}, challenged: map[int]bool{}, failed: map[int]bool{}, cov: newCoverageAgg()}
 }
 
 func (a *truthAgg) add(in *intent) {
 	a.rows[RowKey{in.eventType, in.errorCode}]++
+	a.cov.add(in.cov)
 	if in.attempt != nil {
 		a.attempts[*in.attempt]++
 		a.challenged[in.user] = true
@@ -105,7 +112,7 @@ func (a *truthAgg) add(in *intent) {
 }
 
 func (a *truthAgg) clone() truthAgg {
-	return truthAgg{rows: maps.Clone(a.rows), attempts: maps.Clone(a.attempts), challenged: maps.Clone(a.challenged), failed: maps.Clone(a.failed)}
+	return truthAgg{rows: maps.Clone(a.rows), attempts: maps.Clone(a.attempts), challenged: maps.Clone(a.challenged), failed: maps.Clone(a.failed), cov: a.cov.clone()}
 }
 
 // minFold is the fewest pending intents worth a folding pass; passes are spaced so that their
@@ -229,13 +236,16 @@ var flowWeightTotal = func() float64 {
 // flow collects the rows of one scenario. end is the generator-clock time of
 // the last row; earlier rows are back-dated so no row lies in the future.
 type flow struct {
-	end   time.Time
-	skew  time.Duration
-	user  int
-	corr  string
-	app   app
-	rows  []Row
-	notes []intent
+	end  time.Time
+	skew time.Duration
+	user int
+	corr string
+	app  app
+	// pinnedApp keeps app on every row of the flow (scripted scenarios name their application);
+	// otherwise the coverage model picks the flow's application (coverage.go).
+	pinnedApp bool
+	rows      []Row
+	notes     []intent
 }
 
 // generate runs one randomly chosen flow ending at end.
@@ -344,12 +354,6 @@ func (g *generator) emit(f *flow, s rowSpec) {
 		r.AppID, r.AppDisplayName = s.appID, s.appName
 		r.ClientAppUsed = "Other clients"
 	}
-	if s.requirement == "multiFactorAuthentication" {
-		r.AuthenticationRequirementPolicies = []RequirementPolicy{{RequirementProvider: "multiConditionalAccess", Detail: "Conditional Access"}}
-		if u.admin {
-			r.AuthenticationRequirementPolicies = append(r.AuthenticationRequirementPolicies, RequirementPolicy{RequirementProvider: "user", Detail: "Per-user MFA"})
-		}
-	}
 	for i := range r.AuthenticationDetails {
 		r.AuthenticationDetails[i].AuthenticationStepDateTime = created
 		if m := r.AuthenticationDetails[i].AuthenticationMethod; m != "" && m != "Previously satisfied" && !slices.Contains(r.AuthenticationMethodsUsed, m) {
@@ -359,6 +363,7 @@ func (g *generator) emit(f *flow, s rowSpec) {
 	if g.padding {
 		decorate(&r, g.rng)
 	}
+	cov := g.coverRow(&r, &s, u, f) // after decorate, whose draws it must not disturb
 	eventType := EventInteractive
 	if !s.interactive {
 		eventType = EventNonInteractive
@@ -370,6 +375,7 @@ func (g *generator) emit(f *flow, s rowSpec) {
 		attempt:   s.attempt,
 		user:      f.user,
 		visibleAt: genAt.Add(g.lateness(s.attempt != nil)),
+		cov:       cov,
 	})
 }
 
@@ -738,7 +744,7 @@ func (g *generator) truth(visibleBy time.Time) Truth {
 		}
 		agg.add(&g.intents[i])
 	}
-	return Truth{Flows: g.flows, Rows: agg.rows, Attempts: agg.attempts, UsersChallenged: len(agg.challenged), UsersFailed: len(agg.failed)}
+	return Truth{Flows: g.flows, Rows: agg.rows, Attempts: agg.attempts, UsersChallenged: len(agg.challenged), UsersFailed: len(agg.failed), Coverage: agg.cov.export()}
 }
 
 // Truth returns what the generator has produced so far.

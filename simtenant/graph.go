@@ -578,6 +578,9 @@ func (t *Tenant) renderPage(q *query, mode Order, seed uint64, rows []*storedRow
 			buf.WriteByte(',')
 		}
 		b := rowBytes(s, includeUnknown)
+		if t.gen.cov.policyDeny.Load() {
+			b = withoutPolicies(b)
+		}
 		if i == bad {
 			var err error
 			if b, err = corruptRow(b, pf.Kind); err != nil {

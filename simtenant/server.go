@@ -65,6 +65,7 @@ func (t *Tenant) routes() http.Handler {
 	mux.Handle("GET "+RouteRegistrationDetails, t.counted(RouteRegistrationDetails, t.handleList(registrationCollection)))
 	mux.Handle("GET "+RouteUsers, t.counted(RouteUsers, t.handleList(usersCollection)))
 	mux.Handle("GET "+RouteRequirements, t.counted(RouteRequirements, http.HandlerFunc(t.handleRequirements)))
+	mux.Handle("GET "+RoutePolicies, t.counted(RoutePolicies, t.handlePolicies))
 	mux.Handle("/", t.counted(RouteOther, func(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, http.StatusNotFound, "Request_ResourceNotFound",
 			"Resource not found for the segment '"+r.URL.Path+"'.")

@@ -35,8 +35,10 @@ type Options struct {
 	// it has to mean "unset".
 	LatenessScale float64
 	// NoPadding keeps fixture rows as written and makes generated rows omit
-	// their bulky, MFA-irrelevant fields (conditional access policies and
-	// friends), for tests that need many rows and not their size.
+	// their bulky fields (the tenant's conditional access policies, device,
+	// location and friends), for tests that need many rows and not their
+	// size. Requirement providers and applications are still written, and so
+	// are policies asked for with FloodCoverage.
 	NoPadding bool
 	Logger    *slog.Logger
 

@@ -42,6 +42,10 @@ const (
 	// RSS. With the limit the demo stays under 100 MiB (BenchmarkDemoDay: about 80); the
 	// collections it adds cost nothing noticeable at the demo's rates.
 	demoMemoryLimit = 64 << 20
+	// Scripted attacks (simtenant/scenarios.go): a fatigue episode starts 20 s after the start
+	// and shows on the Attacks row about three minutes later; then one scenario every 5 minutes.
+	demoFirstScenario = 20 * time.Second
+	demoScenarioEvery = 5 * time.Minute
 )
 
 // startDemo starts the simulated tenant in-process and returns a configuration that points the
@@ -104,6 +108,7 @@ func startDemoClock(ctx context.Context, logger *slog.Logger, flowsPerSecond flo
 	runCtx, cancelRun := context.WithCancel(ctx)
 	if clock == nil {
 		go sim.Run(runCtx, flowsPerSecond)
+		go sim.RunScenarios(runCtx, demoFirstScenario, demoScenarioEvery)
 	}
 	stop := func() { cancelRun(); cleanup() }
 
@@ -126,7 +131,8 @@ func startDemoClock(ctx context.Context, logger *slog.Logger, flowsPerSecond flo
 			ReconcileInterval: config.Duration(demoReconcileInterval),
 			Lookback:          config.Duration(demoBackfill + time.Minute),
 			EventTypes:        []string{"interactive", "non_interactive"},
-			UserWindows:       []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour)},
+			// 24h too, so that the landing page can answer its last-24-hours questions about users.
+			UserWindows: []config.Duration{config.Duration(5 * time.Minute), config.Duration(time.Hour), config.Duration(24 * time.Hour)},
 		},
 	}}}
 	cfg.ApplyDefaults()
@@ -146,7 +152,8 @@ const maxBurst = simtenant.MaxBurst
 
 // burstHandler lets a demo user (and the end-to-end tests of the alert rules) make the simulated
 // tenant emit a burst of MFA denials now: POST /-/demo/burst?kind=user_declined&n=200. Kinds are
-// the denied-reason labels and "mfa_fatigue". It exists only in --demo.
+// the denied-reason labels and "mfa_fatigue"; kind=fatigue (no n) starts the push bombing of one
+// user, which the detector reports as a fatigue episode. It exists only in --demo.
 func burstHandler(sim *simtenant.Tenant) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -155,6 +162,15 @@ func burstHandler(sim *simtenant.Tenant) http.HandlerFunc {
 			return
 		}
 		kind := r.URL.Query().Get("kind")
+		if kind == simtenant.ScenarioFatigue {
+			sc, err := sim.PlayScenario(kind, time.Now(), simtenant.ScenarioOptions{})
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintf(w, "simulated push bombing of user %s from %s to %s\n", sc.UserID, sc.Start.Format(time.RFC3339), sc.End.Format(time.RFC3339))
+			return
+		}
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))
 		if err != nil || n <= 0 || n > maxBurst {
 			http.Error(w, fmt.Sprintf("n must be an integer between 1 and %d", maxBurst), http.StatusBadRequest)

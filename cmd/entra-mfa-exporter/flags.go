@@ -29,6 +29,8 @@ type cli struct {
 	log        *promslog.Config
 	server     serverOptions // serve; logger is set by run
 	report     *reportCommand
+	reportMFA  *reportMFACommand
+	explain    *explainCommand
 }
 
 // parseArgs parses the command line. Help and usage go to stdout, parse errors to stderr.
@@ -49,6 +51,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*cli, error) {
 	serve.Flag("demo.flows-per-second", "Sign-in flows per second the simulated tenant generates in --demo.").Default("2").Float64Var(&o.demoRate)
 	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.metricsPath)
 	serve.Flag("web.enable-lifecycle", "Enable POST /-/reload, which reloads the configuration file (as Prometheus's flag of the same name does). SIGHUP reloads it either way.").BoolVar(&o.enableLifecycle)
+	serve.Flag("web.enable-detections-api", "Serve GET /api/v1/detections: the attack episodes per user, with user ids and (pseudonymised) UPNs, behind the same --web.config.file TLS and basic auth as the metrics. --no-web.enable-detections-api turns it off; the detection metrics stay.").Default("true").BoolVar(&o.detectionsAPI)
 	serve.Flag("storage.path", "Directory for the per-tenant state (cursors, remembered row ids, counter values) that makes counting exactly-once across restarts. Empty disables persistence. --demo uses a temporary directory.").Default("data").StringVar(&o.storagePath)
 	shardFlag := serve.Flag("tenants.shard", "Serve only the tenants of shard K of N (K/N, 1-based), to split tenants across replicas that share one configuration file. A tenant belongs to shard (FNV-1a 32-bit hash of its name, as UTF-8) mod N + 1.").Default("1/1").String()
 	o.web = kingpinflag.AddFlags(serve, defaultListenAddress)
@@ -57,6 +60,8 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*cli, error) {
 
 	app.Command(commandCheckConfig, "Validate the configuration file and exit (0 when valid).")
 	c.report = addReportCommand(app)
+	c.reportMFA = addReportMFACommand(c.report.group)
+	c.explain = addExplainCommand(app)
 
 	cmd, err := app.Parse(args)
 	if err != nil {

@@ -9,10 +9,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/scrapecache"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
 )
 
 // muxOptions are what the HTTP endpoints serve.
@@ -26,6 +26,9 @@ type muxOptions struct {
 	logger          *slog.Logger
 	// changes counts what makes a cached /metrics rendering stale (collector.Manager.Changes).
 	changes func() uint64
+	// summary feeds the landing page (landing.go); demo marks it as simulated.
+	summary func(...time.Duration) []collector.TenantSummary
+	demo    bool
 }
 
 // Answers of /-/reload. A failed reload answers a generic body: its error can quote a value
@@ -83,21 +86,14 @@ func newMux(o muxOptions) *http.ServeMux {
 		fmt.Fprintln(w, "Reloaded")
 	})
 	if metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Entra MFA Exporter",
-			Description: "Prometheus exporter for Microsoft Entra ID sign-in and MFA activity",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
+		mux.Handle("/", newLandingHandler(landingOptions{
+			links: []landingLink{
 				{Address: metricsPath, Text: "Metrics"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness", Description: "ready after the first successful poll of every tenant"},
 			},
-		})
-		if err != nil {
-			logger.Error("cannot build the landing page", "err", err)
-		} else {
-			mux.Handle("/", landing)
-		}
+			demo: o.demo, summary: o.summary, logger: logger,
+		}))
 	}
 	return mux
 }

@@ -50,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return checkConfig(c.configFile, stdout, stderr)
 	case c.report.FullCommand():
 		return c.report.run(ctx, c.configFile, stdout, stderr, logger)
+	case c.reportMFA.FullCommand():
+		return c.reportMFA.run(ctx, c.configFile, stdout, stderr, logger)
+	case c.explain.FullCommand():
+		return c.explain.run(stdout, stderr)
 	case commandServe:
 		c.server.configFile, c.server.logger = c.configFile, logger
 		if err := runServer(ctx, c.server); err != nil {

@@ -22,20 +22,23 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graphclient"
 )
 
-// Report kinds: the seed's three MSOnline reports.
+// Report kinds: the three MSOnline PowerShell reports of Microsoft's MFA reporting page ("Use the
+// sign-ins report to review Azure AD Multi-Factor Authentication events"), which stopped working
+// with the MSOnline module's retirement.
 const (
 	reportRegistered    = "registered"
 	reportNotRegistered = "not-registered"
 	reportAll           = "all"
 )
 
-const reportHelp = `Print the seed's MSOnline MFA reports, rebuilt from Microsoft Graph: --report=registered (users registered for MFA), --report=not-registered (users not registered), both without disabled accounts, or --report=all (every user with MFA status and methods, disabled accounts included).
-Without --per-user-mfa-state, "MFA Status" is the registration state from the userRegistrationDetails report: Capable (registered and allowed by policy), Registered (a method registered but not usable for MFA under policy), Not registered, or Not in report (created since Microsoft last rebuilt the report, hours ago). With --per-user-mfa-state it is the legacy per-user MFA state the seed's report showed (Enforced, Enabled or Disabled), read with one Graph call per user.
+const reportHelp = `Print the MSOnline PowerShell reports of Microsoft's MFA reporting page ("Use the sign-ins report to review Azure AD Multi-Factor Authentication events"; the MSOnline module is retired), rebuilt from Microsoft Graph: --report=registered (users registered for MFA), --report=not-registered (users not registered), both without disabled accounts, or --report=all (every user with MFA status and methods, disabled accounts included).
+Without --per-user-mfa-state, "MFA Status" is the registration state from the userRegistrationDetails report: Capable (registered and allowed by policy), Registered (a method registered but not usable for MFA under policy), Not registered, or Not in report (created since Microsoft last rebuilt the report, hours ago). With --per-user-mfa-state it is the legacy per-user MFA state the MSOnline report showed (Enforced, Enabled or Disabled), read with one Graph call per user.
 Needs the application permissions User.Read.All and AuditLog.Read.All (plus Policy.Read.All for --per-user-mfa-state) and a Microsoft Entra ID P1/P2 tenant.`
 
 // reportCommand is the `report users` subcommand. main.go registers it with addReportCommand and
 // calls run when it is the parsed command.
 type reportCommand struct {
+	group    *kingpin.CmdClause // `report`, which `report mfa` joins
 	cmd      *kingpin.CmdClause
 	report   *string
 	format   *string
@@ -54,7 +57,8 @@ type reportCommand struct {
 // addReportCommand adds `report users` to app.
 func addReportCommand(app *kingpin.Application) *reportCommand {
 	rc := &reportCommand{isTerminal: isTerminal}
-	report := app.Command("report", "Per-user reports read from Microsoft Graph.")
+	report := app.Command("report", "Reports read from Microsoft Graph: per-user MFA registration (users) and the six MFA answers for a period (mfa).")
+	rc.group = report
 	rc.cmd = report.Command("users", reportHelp)
 	rc.report = rc.cmd.Flag("report", "Which report: registered, not-registered or all.").Default(reportAll).Enum(reportRegistered, reportNotRegistered, reportAll)
 	rc.format = rc.cmd.Flag("format", "Output format: csv (RFC 4180, UTF-8), json or table.").Default("csv").Enum("csv", "json", "table")
@@ -91,7 +95,9 @@ func (rc *reportCommand) execute(ctx context.Context, configFile string, stdout,
 	} else {
 		loaded, err := config.Load(configFile)
 		if err != nil {
-			return err
+			// The messages quote values from the file: a secret pasted in the wrong place must not
+			// reach the terminal.
+			return config.RedactFileError(configFile, err)
 		}
 		cfg = loaded
 	}
@@ -237,7 +243,7 @@ func readUserReport(ctx context.Context, client *graph.Client) ([]*userRow, erro
 	return rows, nil
 }
 
-// selectReport keeps the rows of one of the seed's reports. Users not yet in the registration
+// selectReport keeps the rows of one of the MSOnline reports. Users not yet in the registration
 // report count as not registered: MSOnline showed a new user with no strong authentication
 // methods, and an admin chasing registrations wants to see them.
 func selectReport(rows []*userRow, kind string) []*userRow {

@@ -29,6 +29,7 @@ type serverOptions struct {
 	demoRate        float64
 	metricsPath     string
 	enableLifecycle bool
+	detectionsAPI   bool // serve /api/v1/detections
 	web             *web.FlagConfig
 	timeouts        httpTimeouts // zero: defaultHTTPTimeouts
 	logger          *slog.Logger
@@ -141,9 +142,13 @@ func runServer(ctx context.Context, o serverOptions) error {
 	mux := newMux(muxOptions{
 		metricsPath: o.metricsPath, registry: reg, ready: manager.Ready,
 		reload: reloads.reload, enableLifecycle: o.enableLifecycle, logger: logger, changes: manager.Changes,
+		summary: manager.Summary, demo: o.demo,
 	})
 	if burst != nil {
 		mux.Handle("/-/demo/burst", burst)
+	}
+	if o.detectionsAPI {
+		mux.Handle(detectionsPath, detectionsHandler(manager, logger))
 	}
 	srv := newHTTPServer(mux, o.timeouts, logger)
 	errc := make(chan error, 1)

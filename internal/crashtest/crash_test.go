@@ -2,6 +2,7 @@ package crashtest
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -172,7 +174,10 @@ func (f *modelFamily) value(match map[string]string) float64 {
 // durableCounters are the counters restored from the state file: they must never go down across a
 // restart. (Self-metrics such as request counts start from zero in each process, as any exporter's.)
 var durableCounters = []string{"entra_signins_total", "entra_signins_by_client_app_total",
-	"entra_mfa_attempts_total", "entra_mfa_unclassified_strings_total"}
+	"entra_mfa_attempts_total", "entra_mfa_unclassified_strings_total",
+	"entra_signins_by_requirement_source_total", "entra_ca_policy_evaluations_total",
+	"entra_signins_by_application_total", "entra_coverage_overflow_total",
+	"entra_detection_episodes_started_total", "entra_detection_episodes_ended_total", "entra_detection_rows_dropped_total"}
 
 // monotonic remembers the highest value scraped of every durable counter series.
 type monotonic map[string]float64
@@ -238,6 +243,9 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 	// so the ground truth is fixed.)
 	now := time.Now()
 	sim.Backfill(now.Add(-90*time.Minute), now.Add(-2*time.Minute), 1)
+	// Scripted attacks among them, each on a user of its own, so that their episodes are known
+	// from the scripts (the random flows add fraud reports and, now and then, push bombing).
+	scripted := playScripts(t, sim, now)
 
 	dir := t.TempDir()
 	ca, secret := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "secret")
@@ -313,7 +321,7 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 				f["entra_ingest_backlog_seconds"].value(map[string]string{"tenant": "crash"}) == 0 &&
 				f["entra_ingest_dedup_ids"].value(map[string]string{"tenant": "crash"}) == 0 &&
 				len(f["entra_ingest_dedup_ids"].series) > 0
-			if done {
+			if done && allFinal(p.detections(), scripted) {
 				break
 			}
 		}
@@ -345,10 +353,50 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 		wantAttempts[k.Outcome+"/"+k.Method+"/"+k.Reason+"/"+k.Component] += float64(c)
 	}
 	compare(t, "MFA attempts by outcome/method/reason/component", gotAttempts, wantAttempts)
+	compareCoverage(t, fams, truth.Coverage)
+
+	compareEpisodes(t, p.detections(), scripted, fams, truth)
 
 	restores := fams["entra_state_restores_total"].value(map[string]string{"result": "restored"})
 	if restores != 1 {
 		t.Errorf("last run: state restored %v times, want 1 (the state file of the killed runs)", restores)
+	}
+}
+
+// compareCoverage checks the coverage counters against the generator's record: rows by
+// requirement source, policy evaluations by policy and result, rows by application.
+func compareCoverage(t *testing.T, fams map[string]*modelFamily, truth simtenant.CoverageTruth) {
+	t.Helper()
+	sum := func(family string, key func(map[string]string) string) map[string]float64 {
+		out := map[string]float64{}
+		for _, s := range fams[family].series {
+			out[key(s.labels)] += s.value
+		}
+		return out
+	}
+	want := map[string]float64{}
+	for k, n := range truth.Sources {
+		want[k] += float64(n)
+	}
+	compare(t, "sign-in rows by requirement source", sum("entra_signins_by_requirement_source_total",
+		func(l map[string]string) string { return l["requirement_source"] }), want)
+	want = map[string]float64{}
+	for k, n := range truth.Policies {
+		want[k.ID+"/"+k.Result] += float64(n)
+	}
+	compare(t, "policy evaluations by policy/result", sum("entra_ca_policy_evaluations_total",
+		func(l map[string]string) string { return l["policy_id"] + "/" + l["policy_result"] }), want)
+	want = map[string]float64{}
+	for k, n := range truth.Apps {
+		want[k] += float64(n)
+	}
+	compare(t, "sign-in rows by application", sum("entra_signins_by_application_total",
+		func(l map[string]string) string { return l["app_id"] }), want)
+	if len(truth.Policies) == 0 || len(truth.Apps) < 10 {
+		t.Errorf("the simulated tenant produced %d policy/result pairs and %d applications: nothing to check", len(truth.Policies), len(truth.Apps))
+	}
+	if n := fams["entra_coverage_overflow_total"].sum(); n != 0 {
+		t.Errorf("%v evaluations or rows over the caps, want none: the simulated tenant stays under the defaults", n)
 	}
 }
 
@@ -380,4 +428,130 @@ func tail(b []byte, n int) string {
 		lines = append(lines, sc.Text())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// scripts are the scripted attacks of the crash test, by start before now: each ends early enough
+// to be concluded by the last run (fraud's episode lasts an hour after its last block).
+var scripts = []struct {
+	kind  string
+	start time.Duration
+	opts  simtenant.ScenarioOptions
+}{
+	{simtenant.ScenarioFraudBlock, -88 * time.Minute, simtenant.ScenarioOptions{}},
+	{simtenant.ScenarioFatigue, -75 * time.Minute, simtenant.ScenarioOptions{}},
+	{simtenant.ScenarioFatigueSuccess, -65 * time.Minute, simtenant.ScenarioOptions{}},
+	{simtenant.ScenarioOATHGuessing, -55 * time.Minute, simtenant.ScenarioOptions{}},
+	{simtenant.ScenarioSlowDeclines, -45 * time.Minute, simtenant.ScenarioOptions{}},
+	{simtenant.ScenarioBenign, -30 * time.Minute, simtenant.ScenarioOptions{}},
+	{simtenant.ScenarioFatigueSuccess, -25 * time.Minute, simtenant.ScenarioOptions{Duplicate: true}},
+	{simtenant.ScenarioFatigue, -15 * time.Minute, simtenant.ScenarioOptions{}},
+}
+
+func playScripts(t *testing.T, sim *simtenant.Tenant, now time.Time) []simtenant.Scenario {
+	t.Helper()
+	var out []simtenant.Scenario
+	for _, s := range scripts {
+		sc, err := sim.PlayScenario(s.kind, now.Add(s.start), s.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// listedEpisode is what the crash test reads of /api/v1/detections.
+type listedEpisode struct {
+	ID              string    `json:"id"`
+	Kind            string    `json:"kind"`
+	Outcome         string    `json:"outcome"`
+	Final           bool      `json:"final"`
+	FirstSeen       time.Time `json:"first_seen"`
+	LastSeen        time.Time `json:"last_seen"`
+	Rows            int       `json:"rows"`
+	UserID          string    `json:"user_id"`
+	SignInIDs       []string  `json:"sign_in_ids"`
+	SuccessSignInID string    `json:"success_sign_in_id"`
+}
+
+// detections returns the episodes the exporter lists, nil if it does not answer.
+func (p *exporterProcess) detections() []listedEpisode {
+	client := http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get("http://" + p.addr + "/api/v1/detections")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var rep struct {
+		Episodes []listedEpisode `json:"episodes"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&rep) != nil {
+		return nil
+	}
+	return rep.Episodes
+}
+
+// allFinal tells whether every scripted episode is listed and concluded.
+func allFinal(listed []listedEpisode, scripted []simtenant.Scenario) bool {
+	final := map[string]int{}
+	for _, e := range listed {
+		if e.Final {
+			final[e.UserID]++
+		}
+	}
+	for _, sc := range scripted {
+		if final[sc.UserID] != len(sc.Episodes) {
+			return false
+		}
+	}
+	return true
+}
+
+// compareEpisodes checks the episodes against the ground truth: each scripted attack's episode
+// exactly as its script says (kind, ending, rows, first sign-in ids), none for the scripts that
+// stay under the thresholds, one fraud episode per fraud report generated (random ones included),
+// and no OATH guessing but the scripted one.
+func compareEpisodes(t *testing.T, listed []listedEpisode, scripted []simtenant.Scenario, fams map[string]*modelFamily, truth simtenant.Truth) {
+	t.Helper()
+	byUser := map[string][]listedEpisode{}
+	for _, e := range listed {
+		byUser[e.UserID] = append(byUser[e.UserID], e)
+	}
+	want := map[string]float64{}
+	for _, sc := range scripted {
+		got := byUser[sc.UserID]
+		if len(got) != len(sc.Episodes) {
+			t.Errorf("%s (user %s): %d episodes listed, the script has %d: %+v", sc.Kind, sc.UserID, len(got), len(sc.Episodes), got)
+			continue
+		}
+		for i, w := range sc.Episodes {
+			g := got[i]
+			ids := w.SignInIDs[:min(len(w.SignInIDs), 20)]
+			if g.Kind != w.Kind || g.Outcome != w.Outcome || !g.Final || g.Rows != len(w.SignInIDs) ||
+				!g.FirstSeen.Equal(w.First) || !g.LastSeen.Equal(w.Last) || !slices.Equal(g.SignInIDs, ids) || g.SuccessSignInID != w.SuccessSignInID {
+				t.Errorf("%s (user %s): listed %+v, the script says %s %s, %d rows %s..%s, success %q", sc.Kind, sc.UserID, g,
+					w.Kind, w.Outcome, len(w.SignInIDs), w.First, w.Last, w.SuccessSignInID)
+			}
+			want[w.Kind]++
+		}
+	}
+	fraud := 0
+	for k, c := range truth.Attempts {
+		if k.Outcome == simtenant.OutcomeDenied && k.Reason == "fraud_reported" {
+			fraud += c
+		}
+	}
+	started := func(kind string) float64 {
+		return fams["entra_detection_episodes_started_total"].value(map[string]string{"kind": kind})
+	}
+	if got := started("fraud"); got != float64(fraud) {
+		t.Errorf("fraud episodes started: %v, want one per fraud report generated, %d", got, fraud)
+	}
+	if got := started("oath_guessing"); got != want["oath_guessing"] {
+		t.Errorf("OATH guessing episodes started: %v, want the %v scripted", got, want["oath_guessing"])
+	}
+	if got := started("fatigue"); got < want["fatigue"] {
+		t.Errorf("fatigue episodes started: %v, fewer than the %v scripted", got, want["fatigue"])
+	}
+	t.Logf("episodes started: fatigue %v (%v scripted), fraud %v, oath_guessing %v", started("fatigue"), want["fatigue"], started("fraud"), started("oath_guessing"))
 }

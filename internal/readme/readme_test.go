@@ -13,6 +13,7 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
 )
@@ -81,6 +82,7 @@ func TestReadmeGeneratedSections(t *testing.T) {
 		"classification":       mfa.MarkdownTables(),
 		"registration-methods": mfa.RegistrationMarkdown(),
 		"config-example":       configExample(t),
+		"detection-rules":      detect.RulesMarkdown(detect.DefaultSettings()),
 	}
 	for name, want := range sections {
 		re := regexp.MustCompile(`(?s)(<!-- ` + name + `:start -->\n)(.*?)(<!-- ` + name + `:end -->)`)
