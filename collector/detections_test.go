@@ -306,7 +306,7 @@ func TestDetectionScenariosEndToEnd(t *testing.T) {
 			t.Errorf("the log does not name user %s", sc.UserID)
 		}
 	}
-	state, err := os.ReadFile(filepath.Join(env.storage, "fixture.state.json"))
+	state, err := os.ReadFile(filepath.Join(env.storage, "fixture.state")) // the tenant's journal
 	if err != nil {
 		t.Fatal(err)
 	}

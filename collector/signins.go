@@ -75,9 +75,9 @@ type signInSource struct {
 	// Ids remembered and forgotten since the last commit: what the next one writes.
 	seenAdded, seenForgotten []string
 	// parts are other components committed in the same transaction (state.go statePart).
-	parts  []statePart
-	health pollHealth
-	summary  *summaryRing // the landing page's last 24 hours, committed with the counters (summary.go)
+	parts   []statePart
+	health  pollHealth
+	summary *summaryRing // the landing page's last 24 hours, committed with the counters (summary.go)
 
 	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
 	reconcileSpan, backlogSpan time.Duration

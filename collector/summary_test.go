@@ -175,9 +175,10 @@ func TestSummaryAnswersEqualCounters(t *testing.T) {
 		t.Errorf("registration health = %+v, want enabled and never polled (manual mode polls sign-ins only)", s)
 	}
 
-	state, err := os.ReadFile(filepath.Join(storage, "fixture.state.json"))
-	if err != nil || !bytes.Contains(state, []byte(`"summary":{"bucket_seconds":300`)) {
-		t.Errorf("state file lacks the summary ring (err %v)", err)
+	// The ring is the journal's "summary" part, a JSON blob.
+	state, err := os.ReadFile(filepath.Join(storage, "fixture.state"))
+	if err != nil || !bytes.Contains(state, []byte(`{"bucket_seconds":300`)) {
+		t.Errorf("state journal lacks the summary ring (err %v)", err)
 	}
 	m2, _, _ := restartManager(t, env, storage, clk.Now)
 	after := m2.Summary(24 * time.Hour)[0]
