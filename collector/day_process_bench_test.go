@@ -144,7 +144,7 @@ func runTenantDay(b *testing.B, rowsPerDay int, noPadding bool) {
 			b.Fatal(err)
 		}
 		if now.Sub(tokenAt) >= 50*time.Minute { // the helper expires tokens by its fake clock
-			if r.client, err = m.newClient(r.cfg, r.pacer); err != nil {
+			if err := m.RenewClients(); err != nil {
 				b.Fatal(err)
 			}
 			tokenAt = now

@@ -34,6 +34,9 @@ func (m *Manager) RenewClients() error {
 		if err != nil {
 			return err
 		}
+		if r.client != nil {
+			r.client.CloseIdleConnections() // its connections would stay open for 90 s of real time
+		}
 		r.client = c
 	}
 	return nil

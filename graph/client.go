@@ -647,3 +647,6 @@ func putBuffer(b *bytes.Buffer) {
 // once at its exact size (Content-Length), which costs less than the collections a larger live
 // heap brings.
 const maxSpareBytes = 1 << 20
+
+// CloseIdleConnections closes the client's idle connections (a client about to be replaced).
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -88,6 +89,7 @@ func runDemoDay(b *testing.B, rate float64, length time.Duration) {
 	maxRows, maxIDs := 0, 0.0
 	b.ResetTimer()
 	tokenAt := start
+	var lastPeak int64
 	for now := start.Add(interval); !now.After(start.Add(length)); now = now.Add(interval) {
 		sim.Backfill(clk.Now(), now, rate) // what Run would have generated meanwhile
 		clk.set(now)
@@ -99,6 +101,14 @@ func runDemoDay(b *testing.B, rate float64, length time.Duration) {
 		}
 		if err := m.PollOnce(ctx, tenant); err != nil {
 			b.Fatalf("poll at %s: %v", now, err)
+		}
+		if os.Getenv("ENTRA_DEMO_TRACE") != "" {
+			if p := vmHWM(b); p > lastPeak+2<<20 {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				fmt.Fprintf(os.Stderr, "%s peak RSS %d MiB heap_inuse=%d heap_sys=%d released=%d next_gc=%d gcs=%d\n", now.Sub(start), p>>20, ms.HeapInuse>>20, ms.HeapSys>>20, ms.HeapReleased>>20, ms.NextGC>>20, ms.NumGC)
+				lastPeak = p
+			}
 		}
 		if now.Second() == 0 {
 			mfs, err := reg.Gather() // a Prometheus scraping every minute
