@@ -110,6 +110,33 @@ func httpGetOK(u string) error {
 	return nil
 }
 
+// metricIs checks that the exposition at u has the series (written exactly as exposed) with the
+// value want.
+func metricIs(u, series string, want float64) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			got, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return fmt.Errorf("%s: %w", series, err)
+			}
+			if got != want {
+				return fmt.Errorf("%s = %v, want %v", series, got, want)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%s not exposed", series)
+}
+
 type promClient struct{ base string }
 
 // api calls Prometheus' HTTP API and decodes the data field.
@@ -339,6 +366,13 @@ func TestEndToEnd(t *testing.T) {
 	exporterAddr := "127.0.0.1:" + freePort(t)
 	start(t, dir, exporter, "--demo", "--web.listen-address="+exporterAddr, "--storage.path="+filepath.Join(dir, "state"))
 	waitFor(t, "exporter ready", 60*time.Second, func() error { return httpGetOK("http://" + exporterAddr + "/-/ready") })
+	// The demo starts with 15 minutes of backfilled sign-ins, which the backlog pass drains over
+	// the first polls. Prometheus starts once they are counted: counted before its first scrape,
+	// they are not a "rate" of the demo's normal traffic, which the alert thresholds below are
+	// compared with (the burst must stand out against traffic, not against the backfill).
+	waitFor(t, "the demo's backfill counted (backlog 0)", 4*time.Minute, func() error {
+		return metricIs("http://"+exporterAddr+"/metrics", `entra_ingest_backlog_seconds{source="signIns",tenant="demo"}`, 0)
+	})
 
 	amAddr := "127.0.0.1:" + freePort(t)
 	amConfig := fmt.Sprintf(`route:
