@@ -137,6 +137,11 @@ func parseCounterKey(k string) (counterID, bool) {
 func (c *tenantCounts) inc(f *durableFamily, values ...string) {
 	id := counterID{f: f}
 	copy(id.v[:], values)
+	c.incID(id)
+}
+
+// incID counts one row in the series id.
+func (c *tenantCounts) incID(id counterID) {
 	c.mu.Lock()
 	cell := c.cells[id]
 	if cell == nil {

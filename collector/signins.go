@@ -410,33 +410,31 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		s.fetchedByPass[pass] = fetched
 	}
 	fetched.Inc()
-	if r.ID == "" {
+	switch admit(r.ID, r.CreatedDateTime, w, s.seen) {
+	case admitMalformed:
 		m.MalformedRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		s.unknown.once("row_without_id", "", "sign-in row without id skipped", "tenant", s.tenant, "created", r.CreatedDateTime)
 		return
-	}
-	// A row outside the window asked for (Graph ignored a bound, or its clock disagrees) is
-	// neither counted nor remembered: the read whose window holds it counts it.
-	if !w.holds(r.CreatedDateTime) {
-		side := "before"
-		if w.after(r.CreatedDateTime) {
-			side = "after"
-			if !s.boundIgnored {
-				s.boundIgnored = true
-				s.logger.Warn("Graph returned sign-ins after the upper bound of the time filter; they are not counted by this read, and each read now costs every row up to now",
-					"tenant", s.tenant, "window_to", w.To, "row_created", r.CreatedDateTime)
-			}
-		}
-		m.RowsOutside.WithLabelValues(s.tenant, sourceSignIns, side).Inc()
+	case admitBefore:
+		// A row outside the window asked for (Graph ignored a bound, or its clock disagrees) is
+		// neither counted nor remembered: the read whose window holds it counts it.
+		m.RowsOutside.WithLabelValues(s.tenant, sourceSignIns, "before").Inc()
 		return
-	}
-	if _, dup := s.seen[r.ID]; dup {
+	case admitAfter:
+		if !s.boundIgnored {
+			s.boundIgnored = true
+			s.logger.Warn("Graph returned sign-ins after the upper bound of the time filter; they are not counted by this read, and each read now costs every row up to now",
+				"tenant", s.tenant, "window_to", w.To, "row_created", r.CreatedDateTime)
+		}
+		m.RowsOutside.WithLabelValues(s.tenant, sourceSignIns, "after").Inc()
+		return
+	case admitDuplicate:
 		s.deduplicated.Inc()
 		return
 	}
 	s.seen[r.ID] = r.CreatedDateTime.UnixNano()
 	s.seenAdded = append(s.seenAdded, r.ID)
-	if pass == passReconcile && !s.cur.inGap(r.CreatedDateTime) {
+	if lateRow(pass, s.cur, r.CreatedDateTime) {
 		m.LateRows.WithLabelValues(s.tenant, sourceSignIns).Inc()
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
 	}
@@ -448,10 +446,9 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		s.counts.inc(familyUnclassified, u.Field)
 		s.unknown.once(u.Field, u.Value, "unclassified string counted as other", "tenant", s.tenant, "field", u.Field, "value", truncate(u.Value, 200))
 	}
-	s.counts.inc(familySignIns, eventType(r), c.Requirement, c.Result, c.Outcome, c.ErrorCode)
-	s.counts.inc(familySignInsByClient, mfa.ClientApp(r.ClientAppUsed), c.Requirement, c.Outcome)
-	if mfa.IsAttempt(c) {
-		s.counts.inc(familyMFAAttempts, c.Method, c.Outcome, c.Reason, c.ResultCode, c.Component)
+	incs := rowSeries(r, c)
+	for _, id := range incs.series() {
+		s.counts.incID(id)
 	}
 	s.countCoverage(r, in, c)
 	s.users.observe(r.UserID, r.CreatedDateTime, challenged(c), c.Outcome == "denied")
