@@ -104,5 +104,43 @@ func ExporterHealth() (dashboard.Dashboard, error) {
 		map[string]string{"instance": "Instance", "version": "Version", "revision": "Revision", "goversion": "Go", "Value #A": "Build info", "Value #B": "Last reload successful"},
 		tableQuery(`max by (instance, version, revision, goversion) (entra_exporter_build_info)`, "A"),
 		tableQuery(`max by (instance) (entra_exporter_config_last_reload_successful)`, "B")))
+
+	// What the exporter did about Graph misbehaving or its own clock: rows outside the window
+	// asked for, time ranges given up on, cursors found in the future, and the detector's memory.
+	// Each is 0 in a healthy installation; the panels say so rather than "No data".
+	bd.row("Safety nets")
+	bd.panel(bd.timeSeries("Rows outside the asked window",
+		"Rows per second Graph returned outside the time window of the filter, by side; they are not counted by that read (the read whose window holds them counts them). A steady rate on side=after means Graph ignores the filter's upper bound: every read then costs every row up to now.",
+		"rowsps", 8, 8,
+		series(fmt.Sprintf(`sum by (tenant, source, side) (rate(%s[$__rate_interval])) or sum by (tenant, source) (rate(%s[$__rate_interval])) * 0`,
+			sel("entra_ingest_rows_outside_window_total"), sel("entra_ingest_rows_fetched_total")), "{{side}} · {{tenant}} · {{source}}")).
+		Min(0).
+		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraGraphIgnoresFilterBound")}))
+	bd.panel(bd.timeSeries("Sign-in time skipped (last hour)",
+		"Seconds of sign-in time given up on over the last hour: ranges Graph kept failing to return (malformed pages, paging that loops or never ends) even narrowed to one second. Rows in them that were not counted yet are lost.",
+		"s", 8, 8,
+		series(fmt.Sprintf(`sum by (tenant, source) (increase(%s[1h])) or sum by (tenant, source) (increase(%s[1h])) * 0`,
+			sel("entra_ingest_skipped_seconds_total"), sel("entra_ingest_polls_total")), "{{tenant}} · {{source}}")).
+		Min(0).
+		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraIngestRangeSkipped")}))
+	bd.panel(bd.timeSeries("Cursors found in the future (last hour)",
+		"Times over the last hour the exporter found its cursors ahead of its clock (a clock that was ahead, a restored state file) and read again from the look-back; remembered ids keep the counts exact.",
+		"short", 8, 8,
+		series(fmt.Sprintf(`sum by (tenant, source) (increase(%s[1h])) or sum by (tenant, source) (increase(%s[1h])) * 0`,
+			sel("entra_ingest_cursors_clamped_total"), sel("entra_ingest_polls_total")), "{{tenant}} · {{source}}")).
+		Min(0).
+		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraIngestCursorsClamped")}))
+	bd.panel(bd.timeSeries("Detector: users and rows tracked",
+		"Users and sign-in rows the attack detector keeps state for; users stay at most detections.max_users, the detector's memory is about 160 bytes per user.",
+		"short", 12, 8,
+		series(fmt.Sprintf(`max by (tenant) (%s)`, sel("entra_detection_users_tracked")), "users · {{tenant}}"),
+		series(fmt.Sprintf(`max by (tenant) (%s)`, sel("entra_detection_rows_tracked")), "rows · {{tenant}}")).
+		Min(0))
+	bd.panel(bd.timeSeries("Detector: rows it could not use",
+		"MFA rows per second the detector dropped, by reason: user_cap (detections.max_users reached: attacks on new users go unseen), user_row_cap, unattributable, absurd_timestamp, late, duplicate.",
+		"rowsps", 12, 8,
+		series(fmt.Sprintf(`sum by (tenant, reason) (rate(%s[$__rate_interval])) or sum by (tenant) (rate(%s[$__rate_interval])) * 0`,
+			sel("entra_detection_rows_dropped_total"), sel("entra_mfa_attempts_total")), "{{reason}} · {{tenant}}")).
+		Min(0))
 	return bd.build()
 }

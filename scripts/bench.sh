@@ -102,6 +102,11 @@ for mode in 'order=newest_first-' 'order=ascending' 'order=shuffled' 'upper_boun
   name=${mode%-}
   row "day by order ($name): fetches/row" "$(fmt "$(metric "$out/orders.txt" "$mode" 'fetches/row')")" "<= 2 (ignored: more)"
   row "day by order ($name): p50 / p99 delay, s" "$(fmt "$(metric "$out/orders.txt" "$mode" 'p50_delay_s')") / $(fmt "$(metric "$out/orders.txt" "$mode" 'p99_delay_s')")" ""
+  row "day by order ($name): counted (ground truth)" "$(fmt "$(metric "$out/orders.txt" "$mode" 'rows/op')") ($(fmt "$(metric "$out/orders.txt" "$mode" 'truth_rows/op')"))" "equal"
+  row "day by order ($name): rows outside the window per row" "$(fmt "$(metric "$out/orders.txt" "$mode" 'outside/row')")" ""
+  row "day by order ($name): requests per 1,000 rows" "$(fmt "$(metric "$out/orders.txt" "$mode" 'requests/1000rows')")" ""
+  row "day by order ($name): state KB, max remembered ids" "$(fmt "$(metric "$out/orders.txt" "$mode" 'state_KB')"), $(fmt "$(metric "$out/orders.txt" "$mode" 'dedup_ids_max')")" ""
+  row "day by order ($name): live heap above the simulated tenant, MB" "$(fmt "$(metric "$out/orders.txt" "$mode" 'live_above_sim_MB')")" ""
 done
 s="$out/scrape.json"
 row "/metrics, 50 scrapers every second: p50 / p99, ms" "$(fmt "$(json "$s" p50_ms)") / $(fmt "$(json "$s" p99_ms)")" "p99 < 5"

@@ -45,7 +45,11 @@ for mod in "${modules[@]}"; do
   (cd "$mod" && "$GOVULNCHECK" -db "$GOVULNDB" -format json ./...) | go run ./scripts/vulngate
 done
 
+# Files tests keep for a reader (the landing page's screenshot, t.ArtifactDir) go to
+# .artifacts/<module>/ (TEST_ARTIFACTS to put them elsewhere).
+artifacts="${TEST_ARTIFACTS:-$PWD/.artifacts}"
 for mod in "${modules[@]}"; do
   echo "== go test ($mod)"
-  (cd "$mod" && go test -race -count=1 -timeout 15m ./...)
+  (cd "$mod" && go test -race -count=1 -timeout 15m -artifacts -outputdir "$artifacts/$mod" ./...)
 done
+echo "test artifacts (screenshots): $artifacts"
