@@ -272,6 +272,12 @@ func TestNoLabelHoldsPersonalData(t *testing.T) {
 					known[strings.ToLower(v)] = what
 				}
 			}
+			// The method detail holds the masked phone number or the device of a step.
+			for _, d := range r.AuthenticationDetails {
+				if d.AuthenticationMethodDetail != "" {
+					known[strings.ToLower(d.AuthenticationMethodDetail)] = "an authentication method detail (phone number, device)"
+				}
+			}
 		}
 		next = page.Next
 	}
