@@ -441,6 +441,13 @@ func (g *generator) methodName(method string) (name, detail string) {
 	return m.canonical, m.detail
 }
 
+// maskedPhone is the phone number a text message or call went to, as the sign-in log shows it:
+// masked but for the last two digits, which differ between users (personal data all the same:
+// the exporter must never put it in a label).
+func maskedPhone(user int) string {
+	return fmt.Sprintf("+1 XXXXXXXX%02d", user%100)
+}
+
 func passwordStep() AuthStep {
 	return AuthStep{AuthenticationMethod: "Password", AuthenticationMethodDetail: "Password Hash Sync", Succeeded: true, AuthenticationStepResultDetail: detailCorrectPwd, AuthenticationStepRequirement: "Primary authentication", StatusSequence: 0, RequestSequence: 0}
 }
@@ -459,6 +466,9 @@ var singleStepMethods = map[string]bool{
 func (g *generator) mfaOutcome(f *flow, ago time.Duration, interactive bool, outcome, method, reason, component string, kmsi bool) {
 	wire, truthReason := g.phrase(outcome, reason)
 	name, detail := g.methodName(method)
+	if method == MethodSMS || method == MethodPhoneCall {
+		detail = maskedPhone(f.user)
+	}
 	mfa := AuthStep{
 		AuthenticationMethod:           name,
 		AuthenticationMethodDetail:     detail,
