@@ -139,9 +139,10 @@ func (m *Manager) Apply(cfg *config.Config) {
 			src.changes = &m.changes
 			src.coverage = newCoverageTracker(t.Coverage, st)
 			// Committed in the same transaction as the cursors, ids and counters (state.go).
-			src.addPart(jsonPart(partSummary, func() any { return src.summary.export() }))
-			src.addPart(jsonPart(partCoverage, func() any { return src.coverage.export() }))
-			src.addPart(jsonPart(partDetections, func() any { return src.det.prepare(src.now(), detectionFinal(src.cur)) }))
+			src.addPart(&versionedPart{name: partSummary, version: src.summary.version, value: func() any { return src.summary.export() }})
+			src.addPart(&versionedPart{name: partCoverage, version: src.coverage.version, value: func() any { return src.coverage.export() }})
+			src.addPart(&versionedPart{name: partDetections, version: func() uint64 { return src.det.prepare(src.now(), detectionFinal(src.cur)) },
+				value: func() any { return src.det.state() }})
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,

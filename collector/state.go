@@ -550,9 +550,9 @@ func (s *signInSource) addPart(p statePart) {
 	s.parts = append(s.parts, p)
 }
 
-// The components' parts, each one JSON blob written whole at every commit. The detector's is the
-// large one (about 68 bytes per tracked user); the part API lets it become incremental (a key
-// per user) without a change of the journal format.
+// The components' parts, each one JSON blob written whole at the commits after it changed
+// (versionedPart). The detector's is the large one (about 68 bytes per tracked user); the part
+// API lets it become incremental (a key per user) without a change of the journal format.
 const (
 	partSummary    = "summary"
 	partCoverage   = "coverage"
@@ -571,17 +571,4 @@ func (st *tenantState) decodeComponentParts() error {
 		}
 	}
 	return nil
-}
-
-// jsonPart is a component committed as one JSON blob, written at every commit.
-func jsonPart(name string, value func() any) statePart {
-	return blobPart{name: name, marshal: func(bool) ([]byte, bool) {
-		b, err := json.Marshal(value())
-		if err != nil {
-			// The components' states are plain data: this cannot happen, and writing nothing
-			// would silently drop a component from the commit.
-			panic(fmt.Sprintf("collector: encoding state part %s: %v", name, err))
-		}
-		return b, true
-	}}
 }

@@ -40,6 +40,10 @@ type Detector struct {
 
 	pruned bool // nothing to prune until now or final moves: a flood at the cap prunes once
 	intern map[string]string
+
+	// gen moves whenever what Export or Snapshot return may have changed (Generation); advGen
+	// is gen as of the last Advance, which then had nothing left to do.
+	gen, advGen uint64
 }
 
 // user is the state of one user. A user with prompts only costs the prompt list; detail exists
@@ -110,6 +114,7 @@ func New(s Settings) (*Detector, error) {
 		episodes: map[string]*episode{},
 		open:     map[*episode]struct{}{},
 		intern:   map[string]string{},
+		gen:      1, // != advGen: the first Advance runs (a restored state may meet new settings)
 	}
 	d.bursts[kFatigue] = burstKind{member: fPush, rules: []burstRule{
 		{counts: fPush, window: int64(s.FatigueWindow), need: s.FatigueMoreThan + 1},
@@ -143,7 +148,18 @@ func (d *Detector) setNow(now time.Time) {
 	if n := now.UnixNano(); n > d.now && now.Unix() >= 0 && now.Unix() <= math.MaxUint32 {
 		d.now = n
 		d.pruned = false
+		d.gen++
 	}
+}
+
+// Generation is a number that moves whenever the state may have changed: two Exports (or
+// Snapshots) with the same Generation in between are equal, so a caller that committed the
+// state at one Generation need not export it again until it moves. Each Detector (New,
+// Restore) counts on its own: compare Generations of the same Detector only.
+func (d *Detector) Generation() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gen
 }
 
 func (d *Detector) observe(ev *Event, nowT time.Time) {
@@ -151,6 +167,7 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	if fl == 0 {
 		return
 	}
+	d.gen++ // every path from here on may count, keep or drop something
 	t := ev.Time
 	// Far future or far past: a clock or decoding error, or hostile data. Checked on time.Time
 	// first, because UnixNano is undefined outside about 1678-2262; the 32-bit prompt seconds
@@ -550,8 +567,15 @@ func (d *Detector) Advance(now, final time.Time) {
 	if f := final.UnixNano(); f > d.final && final.Unix() >= 0 && final.Unix() <= math.MaxUint32 {
 		d.final = f
 		d.pruned = false
+		d.gen++
 	}
-	d.advance()
+	// advance is idempotent for the same now, final and rows: when none of them moved since the
+	// last Advance there is nothing to conclude, prune or expire, and the state (and gen) stay.
+	if d.gen != d.advGen {
+		d.gen++ // conservatively: what advance concludes or forgets is a change
+		d.advance()
+		d.advGen = d.gen
+	}
 }
 
 func (d *Detector) advance() {
