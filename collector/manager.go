@@ -139,8 +139,8 @@ func (m *Manager) Apply(cfg *config.Config) {
 			src.changes = &m.changes
 			src.coverage = newCoverageTracker(t.Coverage, st)
 			// Committed in the same transaction as the cursors, ids and counters (state.go).
-			src.addPart(&versionedPart{name: partSummary, version: src.summary.version, value: func() any { return src.summary.export() }})
-			src.addPart(&versionedPart{name: partCoverage, version: src.coverage.version, value: func() any { return src.coverage.export() }})
+			src.addPart(&versionedPart{name: partSummary, version: func() uint64 { return src.summary.version() }, value: func() any { return src.summary.export() }})
+			src.addPart(&versionedPart{name: partCoverage, version: func() uint64 { return src.coverage.version() }, value: func() any { return src.coverage.export() }})
 			src.addPart(&versionedPart{name: partDetections, version: func() uint64 { return src.det.prepare(src.now(), detectionFinal(src.cur)) },
 				value: func() any { return src.det.state() }})
 			r = &tenantRunner{
