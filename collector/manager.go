@@ -141,8 +141,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			// Committed in the same transaction as the cursors, ids and counters (state.go).
 			src.addPart(&versionedPart{name: partSummary, version: func() uint64 { return src.summary.version() }, value: func() any { return src.summary.export() }})
 			src.addPart(&versionedPart{name: partCoverage, version: func() uint64 { return src.coverage.version() }, value: func() any { return src.coverage.export() }})
-			src.addPart(&versionedPart{name: partDetections, version: func() uint64 { return src.det.prepare(src.now(), detectionFinal(src.cur)) },
-				value: func() any { return src.det.state() }})
+			src.addPart(&detectionsPart{src: src})
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,

@@ -1,8 +1,11 @@
 package collector
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
 )
 
 // versionedPart is a component committed as one JSON blob that is marshalled and written only
@@ -51,3 +54,105 @@ func (p *versionedPart) writeState(tx *stateTx, full bool) {
 
 // discards reports a transaction that keeps nothing (persistence disabled).
 func (tx *stateTx) discards() bool { return tx.w == nil }
+
+// detectionsPart commits the attack detector incrementally: key "" holds the head (clock,
+// counters, episodes: detect.ExportHead), and one key per user (the detector's 8-byte user key)
+// that user's record (windows and prompts), written by the commits after the detector reported
+// the user changed (TakeChanged) and deleted once it forgot the user. So a commit costs the
+// users its rows touched, not every user prompted in the last day. Load joins the keys again
+// (decodeDetections); a blob of earlier versions (the whole state at key "") loads as is.
+type detectionsPart struct {
+	src *signInSource
+
+	written bool             // the journal holds the part as of ver, for det
+	det     *detect.Detector // the detector it was written for (a reload may replace it)
+	ver     uint64
+}
+
+func (p *detectionsPart) stateName() string { return partDetections }
+
+func (p *detectionsPart) writeState(tx *stateTx, full bool) {
+	s := p.src
+	v := s.det.prepare(s.now(), detectionFinal(s.cur))
+	if tx.discards() {
+		// Persistence off: nothing tracked, nothing encoded (TakeChanged never called, so the
+		// detector keeps no set of changed users either).
+		p.written = false
+		return
+	}
+	det := s.det.current()
+	if p.written && v == p.ver && det == p.det && !full {
+		return
+	}
+	whole := full || !p.written || det != p.det
+	p.written, p.det, p.ver = true, det, v
+	if det == nil {
+		tx.SetBlob(partDetections, []byte("null"))
+		return
+	}
+	var keys []uint64
+	if whole {
+		det.TakeChanged() // from here on, the changes are relative to what is written below
+		tx.Clear(partDetections)
+		keys = det.UserKeys()
+	} else {
+		keys = det.TakeChanged()
+	}
+	tx.Put(partDetections, "", mustJSON(det.ExportHead()))
+	var k [8]byte
+	for _, key := range keys {
+		binary.BigEndian.PutUint64(k[:], key)
+		rec, ok := det.ExportUser(key)
+		if !ok {
+			if !whole {
+				tx.DeleteKey(partDetections, k[:])
+			}
+			continue
+		}
+		tx.PutKey(partDetections, k[:], mustJSON(rec))
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Plain data: this cannot happen, and writing nothing would silently drop a part.
+		panic(fmt.Sprintf("collector: encoding state part: %v", err))
+	}
+	return b
+}
+
+// decodeDetections joins the detector's restored part (detectionsPart) into one state; nil when
+// the part is absent or says detection was off.
+func decodeDetections(p *restoredPart) (*detect.State, error) {
+	head := p.Blob()
+	if len(head) == 0 {
+		return nil, nil
+	}
+	var st *detect.State
+	if err := json.Unmarshal(head, &st); err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, nil
+	}
+	recs := make([]detect.UserRecord, 0, len(p.KV)-1)
+	for k, v := range p.KV {
+		if k == "" {
+			continue
+		}
+		if len(k) != 8 {
+			return nil, fmt.Errorf("user key of %d bytes", len(k))
+		}
+		var r detect.UserRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("user %x: %w", k, err)
+		}
+		recs = append(recs, r)
+	}
+	whole, err := detect.AssembleState(*st, recs)
+	if err != nil {
+		return nil, err
+	}
+	return &whole, nil
+}

@@ -550,9 +550,9 @@ func (s *signInSource) addPart(p statePart) {
 	s.parts = append(s.parts, p)
 }
 
-// The components' parts, each one JSON blob written whole at the commits after it changed
-// (versionedPart). The detector's is the large one (about 68 bytes per tracked user); the part
-// API lets it become incremental (a key per user) without a change of the journal format.
+// The components' parts: the summary and coverage are one JSON blob each, written whole by the
+// commits after they changed (versionedPart); the detector's, the large one (about 68 bytes per
+// tracked user), has a key per user and writes the users that changed (detectionsPart).
 const (
 	partSummary    = "summary"
 	partCoverage   = "coverage"
@@ -561,7 +561,11 @@ const (
 
 // decodeComponentParts decodes the components' restored parts into their typed fields.
 func (st *tenantState) decodeComponentParts() error {
-	for name, dst := range map[string]any{partSummary: &st.Summary, partCoverage: &st.Coverage, partDetections: &st.Detections} {
+	var err error
+	if st.Detections, err = decodeDetections(st.Parts[partDetections]); err != nil {
+		return fmt.Errorf("state part %q: %w", partDetections, err)
+	}
+	for name, dst := range map[string]any{partSummary: &st.Summary, partCoverage: &st.Coverage} {
 		blob := st.Parts[name].Blob()
 		if len(blob) == 0 {
 			continue

@@ -44,6 +44,10 @@ type Detector struct {
 	// gen moves whenever what Export or Snapshot return may have changed (Generation); advGen
 	// is gen as of the last Advance, which then had nothing left to do.
 	gen, advGen uint64
+	// changed holds the users whose record (ExportUser) may have changed since the last
+	// TakeChanged; nil until the first call, so that nothing is tracked for a caller that
+	// never asks (changes.go).
+	changed map[uint64]struct{}
 }
 
 // user is the state of one user. A user with prompts only costs the prompt list; detail exists
@@ -192,6 +196,7 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	}
 	uid := clip(ev.UserID)
 	key := userKey(uid)
+	d.touch(key)
 	u := d.users[key]
 	if u == nil {
 		if len(d.users) >= d.s.MaxUsers {
@@ -590,6 +595,7 @@ func (d *Detector) advance() {
 			}
 			// Once concluded it can be forgotten by its user: schedule that.
 			key := userKey(e.userID)
+			d.touch(key)
 			if u := d.users[key]; u != nil && u.d != nil {
 				d.scheduleDetail(key, u.d)
 			}
@@ -606,6 +612,7 @@ func (d *Detector) advance() {
 		if u == nil || u.promptDue != q.at {
 			continue // stale: the user's earliest prompt changed since
 		}
+		d.touch(q.key)
 		u.promptDue = -1
 		u.prompts = prunePrompts(u.prompts, from)
 		d.schedulePrompt(q.key, u)
@@ -622,6 +629,7 @@ func (d *Detector) advance() {
 		if u == nil || u.d == nil || u.d.due != q.at {
 			continue
 		}
+		d.touch(q.key)
 		u.d.due = math.MaxInt64
 		if d.pruneDetail(u.d, cut) {
 			u.d = nil
