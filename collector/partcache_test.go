@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"reflect"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
@@ -308,4 +311,54 @@ func TestComponentVersions(t *testing.T) {
 			t.Errorf("forgetting a bucket: version %d -> %d, buckets %v", v1, r.version(), r.export().Buckets)
 		}
 	})
+}
+
+// The detector's part loads from both layouts: the whole state at key "" (earlier versions) and
+// a head with a key per user (detectionsPart); "null" is detection off; damage is an error.
+func TestDecodeDetections(t *testing.T) {
+	det, err := detect.New(detect.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for i, u := range []string{"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"} {
+		det.Observe(now, detect.Event{ID: fmt.Sprint("r", i), Time: now.Add(-time.Minute), UserID: u, UPN: "hmac:x",
+			Outcome: "denied", Method: "mobile_app_notification", Reason: "user_declined"})
+	}
+	det.Advance(now, now.Add(-20*time.Minute))
+	whole := det.Export()
+	wantJSON := string(mustJSON(whole))
+
+	perUser := &restoredPart{KV: map[string][]byte{"": mustJSON(det.ExportHead())}}
+	for _, k := range det.UserKeys() {
+		rec, _ := det.ExportUser(k)
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], k)
+		perUser.KV[string(key[:])] = mustJSON(rec)
+	}
+	for name, p := range map[string]*restoredPart{
+		"whole blob": {KV: map[string][]byte{"": mustJSON(whole)}},
+		"per user":   perUser,
+	} {
+		got, err := decodeDetections(p)
+		if err != nil || got == nil || string(mustJSON(got)) != wantJSON {
+			t.Errorf("%s: %v\n%s\nwant\n%s", name, err, mustJSON(got), wantJSON)
+		}
+	}
+	for name, p := range map[string]*restoredPart{"absent": nil, "off": {KV: map[string][]byte{"": []byte("null")}}} {
+		if got, err := decodeDetections(p); got != nil || err != nil {
+			t.Errorf("%s: %v, %v", name, got, err)
+		}
+	}
+	bad := map[string]*restoredPart{
+		"short key":     {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "abc": []byte("{}")}},
+		"bad record":    {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "12345678": []byte("{")}},
+		"bad prompts":   {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "12345678": []byte(`{"prompts":"AgE="}`)}},
+		"bad head JSON": {KV: map[string][]byte{"": []byte("{")}},
+	}
+	for name, p := range bad {
+		if _, err := decodeDetections(p); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
 }
