@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -55,11 +56,13 @@ func (p *versionedPart) writeState(tx *stateTx, full bool) {
 // discards reports a transaction that keeps nothing (persistence disabled).
 func (tx *stateTx) discards() bool { return tx.w == nil }
 
-// detectionsPart commits the attack detector incrementally: key "" holds the head (clock,
-// counters, episodes: detect.ExportHead), and one key per user (the detector's 8-byte user key)
-// that user's record (windows and prompts), written by the commits after the detector reported
-// the user changed (TakeChanged) and deleted once it forgot the user. So a commit costs the
-// users its rows touched, not every user prompted in the last day. Load joins the keys again
+// detectionsPart commits the attack detector incrementally. Key "" holds the head (clock,
+// counters: detect.ExportHead without its episodes); "u" and the detector's 8-byte user key, a
+// user's record (windows and prompts), written by the commits after the detector reported the
+// user changed (TakeChanged) and deleted once it forgot the user; "e" and an episode's id, the
+// episode, written when its encoding differs from the one last written (episodes are few, and
+// comparing them needs no bookkeeping in the detector). So a commit costs the users and
+// episodes its rows changed, not every user prompted in the last day. Load joins the keys again
 // (decodeDetections); a blob of earlier versions (the whole state at key "") loads as is.
 type detectionsPart struct {
 	src *signInSource
@@ -67,7 +70,13 @@ type detectionsPart struct {
 	written bool             // the journal holds the part as of ver, for det
 	det     *detect.Detector // the detector it was written for (a reload may replace it)
 	ver     uint64
+	eps     map[string][sha256.Size]byte // episode id -> hash of the encoding the journal holds
 }
+
+const (
+	detUserKey    = 'u'
+	detEpisodeKey = 'e'
+)
 
 func (p *detectionsPart) stateName() string { return partDetections }
 
@@ -88,6 +97,7 @@ func (p *detectionsPart) writeState(tx *stateTx, full bool) {
 	p.written, p.det, p.ver = true, det, v
 	if det == nil {
 		tx.SetBlob(partDetections, []byte("null"))
+		p.eps = nil
 		return
 	}
 	var keys []uint64
@@ -95,13 +105,18 @@ func (p *detectionsPart) writeState(tx *stateTx, full bool) {
 		det.TakeChanged() // from here on, the changes are relative to what is written below
 		tx.Clear(partDetections)
 		keys = det.UserKeys()
+		p.eps = map[string][sha256.Size]byte{}
 	} else {
 		keys = det.TakeChanged()
 	}
-	tx.Put(partDetections, "", mustJSON(det.ExportHead()))
-	var k [8]byte
+	head := det.ExportHead()
+	episodes := head.Episodes
+	head.Episodes = nil
+	tx.Put(partDetections, "", mustJSON(head))
+	var k [9]byte
+	k[0] = detUserKey
 	for _, key := range keys {
-		binary.BigEndian.PutUint64(k[:], key)
+		binary.BigEndian.PutUint64(k[1:], key)
 		rec, ok := det.ExportUser(key)
 		if !ok {
 			if !whole {
@@ -110,6 +125,21 @@ func (p *detectionsPart) writeState(tx *stateTx, full bool) {
 			continue
 		}
 		tx.PutKey(partDetections, k[:], mustJSON(rec))
+	}
+	held := make(map[string]bool, len(episodes))
+	for _, e := range episodes {
+		held[e.ID] = true
+		b := mustJSON(e)
+		if h := sha256.Sum256(b); p.eps[e.ID] != h {
+			tx.Put(partDetections, string(detEpisodeKey)+e.ID, b)
+			p.eps[e.ID] = h
+		}
+	}
+	for id := range p.eps {
+		if !held[id] {
+			tx.Delete(partDetections, string(detEpisodeKey)+id)
+			delete(p.eps, id)
+		}
 	}
 }
 
@@ -136,21 +166,31 @@ func decodeDetections(p *restoredPart) (*detect.State, error) {
 	if st == nil {
 		return nil, nil
 	}
-	recs := make([]detect.UserRecord, 0, len(p.KV)-1)
+	var recs []detect.UserRecord
+	var eps []detect.EpisodeState
 	for k, v := range p.KV {
-		if k == "" {
-			continue
+		switch {
+		case k == "":
+		case len(k) == 9 && k[0] == detUserKey:
+			var r detect.UserRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return nil, fmt.Errorf("user %x: %w", k[1:], err)
+			}
+			recs = append(recs, r)
+		case k[0] == detEpisodeKey:
+			var e detect.EpisodeState
+			if err := json.Unmarshal(v, &e); err != nil {
+				return nil, fmt.Errorf("episode %q: %w", k[1:], err)
+			}
+			if e.ID != k[1:] {
+				return nil, fmt.Errorf("episode %q stored under %q", e.ID, k[1:])
+			}
+			eps = append(eps, e)
+		default:
+			return nil, fmt.Errorf("unknown key %q", k)
 		}
-		if len(k) != 8 {
-			return nil, fmt.Errorf("user key of %d bytes", len(k))
-		}
-		var r detect.UserRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return nil, fmt.Errorf("user %x: %w", k, err)
-		}
-		recs = append(recs, r)
 	}
-	whole, err := detect.AssembleState(*st, recs)
+	whole, err := detect.AssembleState(*st, recs, eps)
 	if err != nil {
 		return nil, err
 	}

@@ -325,16 +325,27 @@ func TestDecodeDetections(t *testing.T) {
 		det.Observe(now, detect.Event{ID: fmt.Sprint("r", i), Time: now.Add(-time.Minute), UserID: u, UPN: "hmac:x",
 			Outcome: "denied", Method: "mobile_app_notification", Reason: "user_declined"})
 	}
+	det.Observe(now, detect.Event{ID: "f", Time: now.Add(-time.Minute), UserID: "00000000-0000-4000-8000-000000000003",
+		Outcome: "denied", Method: "mobile_app_notification", Reason: "fraud_reported"})
 	det.Advance(now, now.Add(-20*time.Minute))
 	whole := det.Export()
 	wantJSON := string(mustJSON(whole))
 
-	perUser := &restoredPart{KV: map[string][]byte{"": mustJSON(det.ExportHead())}}
+	head := det.ExportHead()
+	if len(head.Episodes) == 0 {
+		t.Fatal("no episode: the test needs one kept apart")
+	}
+	perUser := &restoredPart{KV: map[string][]byte{}}
+	for _, e := range head.Episodes {
+		perUser.KV["e"+e.ID] = mustJSON(e)
+	}
+	head.Episodes = nil
+	perUser.KV[""] = mustJSON(head)
 	for _, k := range det.UserKeys() {
 		rec, _ := det.ExportUser(k)
-		var key [8]byte
-		binary.BigEndian.PutUint64(key[:], k)
-		perUser.KV[string(key[:])] = mustJSON(rec)
+		key := []byte{'u', 0, 0, 0, 0, 0, 0, 0, 0}
+		binary.BigEndian.PutUint64(key[1:], k)
+		perUser.KV[string(key)] = mustJSON(rec)
 	}
 	for name, p := range map[string]*restoredPart{
 		"whole blob": {KV: map[string][]byte{"": mustJSON(whole)}},
@@ -351,10 +362,13 @@ func TestDecodeDetections(t *testing.T) {
 		}
 	}
 	bad := map[string]*restoredPart{
-		"short key":     {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "abc": []byte("{}")}},
-		"bad record":    {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "12345678": []byte("{")}},
-		"bad prompts":   {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "12345678": []byte(`{"prompts":"AgE="}`)}},
-		"bad head JSON": {KV: map[string][]byte{"": []byte("{")}},
+		"unknown key":       {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "abc": []byte("{}")}},
+		"short user key":    {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "u1234567": []byte("{}")}},
+		"bad record":        {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "u12345678": []byte("{")}},
+		"bad prompts":       {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "u12345678": []byte(`{"prompts":"AgE="}`)}},
+		"bad episode":       {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "ex": []byte("[")}},
+		"episode elsewhere": {KV: map[string][]byte{"": mustJSON(det.ExportHead()), "ex": []byte(`{"id":"y"}`)}},
+		"bad head JSON":     {KV: map[string][]byte{"": []byte("{")}},
 	}
 	for name, p := range bad {
 		if _, err := decodeDetections(p); err == nil {

@@ -552,7 +552,8 @@ func (s *signInSource) addPart(p statePart) {
 
 // The components' parts: the summary and coverage are one JSON blob each, written whole by the
 // commits after they changed (versionedPart); the detector's, the large one (about 68 bytes per
-// tracked user), has a key per user and writes the users that changed (detectionsPart).
+// tracked user), has a key per user and per episode and writes those that changed
+// (detectionsPart).
 const (
 	partSummary    = "summary"
 	partCoverage   = "coverage"

@@ -61,7 +61,8 @@ func (d *Detector) UserKeys() []uint64 {
 	return keys
 }
 
-// ExportHead returns State without its Users and Prompts: the clock, counters and episodes.
+// ExportHead returns State without its Users and Prompts: the clock, counters and episodes
+// (sorted by id, as Export lists them).
 func (d *Detector) ExportHead() State {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -85,13 +86,21 @@ func (d *Detector) ExportUser(key uint64) (UserRecord, bool) {
 	return rec, true
 }
 
-// AssembleState joins a head and user records into the State Export would have returned. The
-// head may itself hold users and prompts (a State exported whole).
-func AssembleState(head State, recs []UserRecord) (State, error) {
-	if len(recs) == 0 {
+// AssembleState joins a head, user records and episodes into the State Export would have
+// returned. The head may itself hold users, prompts and episodes (a State exported whole); a
+// caller may also keep the head's episodes apart, one by one, and give them back here.
+func AssembleState(head State, recs []UserRecord, episodes []EpisodeState) (State, error) {
+	if len(recs) == 0 && len(episodes) == 0 {
 		return head, nil
 	}
 	st := head
+	if len(episodes) > 0 {
+		st.Episodes = append(slices.Clone(head.Episodes), episodes...)
+		slices.SortFunc(st.Episodes, func(a, b EpisodeState) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	if len(recs) == 0 {
+		return st, nil
+	}
 	st.Users = slices.Clone(head.Users)
 	pieces, err := splitPrompts(head.Prompts, nil)
 	if err != nil {

@@ -39,7 +39,7 @@ func (j *journal) assemble(t *testing.T) State {
 	for _, r := range j.users {
 		recs = append(recs, r)
 	}
-	st, err := AssembleState(j.head, recs)
+	st, err := AssembleState(j.head, recs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestAssembleState(t *testing.T) {
 	d.Observe(t0.Add(time.Hour), decline(alice, "a1", 50*time.Minute), noResponse(bob, "b1", 55*time.Minute))
 	d.Advance(t0.Add(time.Hour), t0.Add(40*time.Minute))
 	whole := d.Export()
-	got, err := AssembleState(whole, nil)
+	got, err := AssembleState(whole, nil, nil)
 	if err != nil || stateJSON(t, got) != stateJSON(t, whole) {
 		t.Errorf("whole state alone: %v\n%s", err, stateJSON(t, got))
 	}
@@ -160,12 +160,26 @@ func TestAssembleState(t *testing.T) {
 	if !ok {
 		t.Fatal("bob not held")
 	}
-	got, err = AssembleState(e.Export(), []UserRecord{bobRec})
+	got, err = AssembleState(e.Export(), []UserRecord{bobRec}, nil)
 	if err != nil || stateJSON(t, got) != stateJSON(t, whole) {
 		t.Errorf("alice's state and bob's record: %v\n%s\nwant\n%s", err, stateJSON(t, got), stateJSON(t, whole))
 	}
+	// The head's episodes kept apart and given back, in another order.
+	head := whole
+	head.Episodes = nil
+	eps := slices.Clone(whole.Episodes)
+	slices.Reverse(eps)
+	if len(eps) == 0 {
+		d.Observe(t0.Add(time.Hour), fraudReport(alice, "f1", 58*time.Minute))
+		whole = d.Export()
+		head, eps = whole, slices.Clone(whole.Episodes)
+		head.Episodes = nil
+	}
+	if got, err = AssembleState(head, nil, eps); err != nil || len(eps) == 0 || stateJSON(t, got) != stateJSON(t, whole) {
+		t.Errorf("episodes apart (%d): %v\n%s\nwant\n%s", len(eps), err, stateJSON(t, got), stateJSON(t, whole))
+	}
 	for _, bad := range [][]byte{{2, 1}, {promptsFormat, 1, 0, 0}, append(slices.Clone(bobRec.Prompts), 0)} {
-		if _, err := AssembleState(State{}, []UserRecord{{Prompts: bad}}); err == nil {
+		if _, err := AssembleState(State{}, []UserRecord{{Prompts: bad}}, nil); err == nil {
 			t.Errorf("prompts %x assembled", bad)
 		}
 	}
