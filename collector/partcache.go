@@ -17,9 +17,8 @@ import (
 // start, compaction, the commit after a failed one) writes the blob it last marshalled.
 type versionedPart struct {
 	name string
-	// version is called at every commit, under the source's lock; it may first move the
-	// component along (the detector's clock), and returns a number that moves whenever value
-	// would return something else than at the last call.
+	// version is called at every commit, under the source's lock, and returns a number that
+	// moves whenever value would return something else than at the last call.
 	version func() uint64
 	value   func() any
 
