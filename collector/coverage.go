@@ -209,6 +209,7 @@ type coverageTracker struct {
 	maxPolicies, maxApps int
 	policies             map[string]policyEntry
 	apps                 map[string]appEntry
+	gen                  uint64 // moves whenever export's result may change (versionedPart)
 }
 
 // newCoverageTracker starts from the coverage part of a restored tenant state (nil: none).
@@ -249,6 +250,16 @@ func (t *coverageTracker) export() *coverageState {
 	return &coverageState{Policies: maps.Clone(t.policies), Apps: maps.Clone(t.apps)}
 }
 
+// version is the tracker's part version (versionedPart); 0 without a tracker.
+func (t *coverageTracker) version() uint64 {
+	if t == nil {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
+}
+
 // policy returns the label of a policy id listed on a row created at created, admitting it if
 // there is room, and updates its info when the row is at least as new as what the info says.
 // overflow is the reason the evaluation counts under "other", "" when it does not.
@@ -263,6 +274,7 @@ func (t *coverageTracker) policy(rawID, name string, eval mfa.PolicyEvaluation, 
 	if !known && len(t.policies) >= t.maxPolicies {
 		return mfa.LabelOther, overflowCap
 	}
+	before := e
 	e.Name.offer(infoName(name), created)
 	e.State.offer(rowState(eval.Result), created)
 	// Rows do not always repeat a policy's controls (an evaluation that did not apply may list
@@ -270,7 +282,10 @@ func (t *coverageTracker) policy(rawID, name string, eval mfa.PolicyEvaluation, 
 	if g := joinGrants(eval.GrantControls); g != mfa.LabelNone {
 		e.Grants.offer(g, created)
 	}
-	t.policies[id] = e
+	if !known || e != before {
+		t.policies[id] = e
+		t.gen++
+	}
 	return id, ""
 }
 
@@ -289,8 +304,12 @@ func (t *coverageTracker) app(rawID, name string, created time.Time) (label, ove
 	if !known && len(t.apps) >= t.maxApps {
 		return mfa.LabelOther, overflowCap
 	}
+	before := e
 	e.Name.offer(infoName(name), created)
-	t.apps[id] = e
+	if !known || e != before {
+		t.apps[id] = e
+		t.gen++
+	}
 	return id, ""
 }
 
@@ -306,6 +325,7 @@ type inventoryPolicy struct {
 func (t *coverageTracker) applyInventory(inv []inventoryPolicy, readAt time.Time) (refused int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.gen++ // a whole inventory read is rare: not worth finding out whether it changed anything
 	listed := make(map[string]bool, len(inv))
 	for _, p := range inv {
 		listed[p.id] = true

@@ -139,9 +139,9 @@ func (m *Manager) Apply(cfg *config.Config) {
 			src.changes = &m.changes
 			src.coverage = newCoverageTracker(t.Coverage, st)
 			// Committed in the same transaction as the cursors, ids and counters (state.go).
-			src.addPart(jsonPart(partSummary, func() any { return src.summary.export() }))
-			src.addPart(jsonPart(partCoverage, func() any { return src.coverage.export() }))
-			src.addPart(jsonPart(partDetections, func() any { return src.det.prepare(src.now(), detectionFinal(src.cur)) }))
+			src.addPart(&versionedPart{name: partSummary, version: func() uint64 { return src.summary.version() }, value: func() any { return src.summary.export() }})
+			src.addPart(&versionedPart{name: partCoverage, version: func() uint64 { return src.coverage.version() }, value: func() any { return src.coverage.export() }})
+			src.addPart(&detectionsPart{src: src})
 			r = &tenantRunner{
 				cfg:    t,
 				users:  users,

@@ -98,9 +98,9 @@ type signInSource struct {
 	// its whole duration: a readiness probe must never wait for Graph.
 	ok atomic.Bool
 
-	// Per-row hot path: the steps buffer classification reuses, and the per-row counters' series
+	// Per-row hot path: the buffers classification reuses, and the per-row counters' series
 	// (looking a series up by its labels costs more than classifying the row).
-	steps         []mfa.Step
+	mfaBuf        mfaBuffers
 	fetchedByPass map[string]prometheus.Counter
 	deduplicated  prometheus.Counter
 
@@ -439,8 +439,7 @@ func (s *signInSource) ingest(r *graph.SignIn, w window, pass string) {
 		m.Lateness.WithLabelValues(s.tenant, sourceSignIns).Observe(s.now().Sub(r.CreatedDateTime).Seconds())
 	}
 
-	in := toMFAInto(r, s.steps)
-	s.steps = in.Steps[:0]
+	in := toMFAInto(r, &s.mfaBuf)
 	c := mfa.Classify(in)
 	for _, u := range c.Unknown {
 		s.counts.inc(familyUnclassified, u.Field)
@@ -483,11 +482,28 @@ func eventType(r *graph.SignIn) string {
 	return "non_interactive"
 }
 
-// toMFAInto converts a row for the classifier, with the steps in buf's array when it is large
-// enough (ingest reuses one).
-func toMFAInto(r *graph.SignIn, buf []mfa.Step) mfa.SignIn {
-	if cap(buf) < len(r.AuthenticationDetails) {
-		buf = make([]mfa.Step, len(r.AuthenticationDetails))
+// mfaBuffers are the arrays a converted row's slices use; ingest reuses one set, so that
+// converting a row allocates nothing once they are large enough.
+type mfaBuffers struct {
+	steps     []mfa.Step
+	providers []string
+	policies  []mfa.AppliedPolicy
+}
+
+// toMFAInto converts a row for the classifier, its slices in buf's arrays (grown as needed;
+// nil: new ones). The result is valid until the next call with the same buf.
+func toMFAInto(r *graph.SignIn, buf *mfaBuffers) mfa.SignIn {
+	if buf == nil {
+		buf = &mfaBuffers{}
+	}
+	if cap(buf.steps) < len(r.AuthenticationDetails) {
+		buf.steps = make([]mfa.Step, len(r.AuthenticationDetails))
+	}
+	if cap(buf.providers) < len(r.AuthenticationRequirementPolicies) {
+		buf.providers = make([]string, len(r.AuthenticationRequirementPolicies))
+	}
+	if cap(buf.policies) < len(r.AppliedConditionalAccessPolicies) {
+		buf.policies = make([]mfa.AppliedPolicy, len(r.AppliedConditionalAccessPolicies))
 	}
 	in := mfa.SignIn{
 		ErrorCode:                 r.Status.ErrorCode,
@@ -496,9 +512,9 @@ func toMFAInto(r *graph.SignIn, buf []mfa.Step) mfa.SignIn {
 		AuthenticationRequirement: r.AuthenticationRequirement,
 		TokenIssuerType:           r.TokenIssuerType,
 		ResourceID:                r.ResourceID,
-		Steps:                     buf[:len(r.AuthenticationDetails)],
-		RequirementProviders:      make([]string, len(r.AuthenticationRequirementPolicies)),
-		Policies:                  make([]mfa.AppliedPolicy, len(r.AppliedConditionalAccessPolicies)),
+		Steps:                     buf.steps[:len(r.AuthenticationDetails)],
+		RequirementProviders:      buf.providers[:len(r.AuthenticationRequirementPolicies)],
+		Policies:                  buf.policies[:len(r.AppliedConditionalAccessPolicies)],
 	}
 	for i, p := range r.AuthenticationRequirementPolicies {
 		in.RequirementProviders[i] = p.RequirementProvider
@@ -519,5 +535,5 @@ func toMFAInto(r *graph.SignIn, buf []mfa.Step) mfa.SignIn {
 }
 
 // toMFA converts a row for the classifier (tests and the summary's period counts; ingest reuses
-// a steps buffer through toMFAInto).
+// its buffers through toMFAInto).
 func toMFA(r *graph.SignIn) mfa.SignIn { return toMFAInto(r, nil) }

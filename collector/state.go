@@ -550,9 +550,10 @@ func (s *signInSource) addPart(p statePart) {
 	s.parts = append(s.parts, p)
 }
 
-// The components' parts, each one JSON blob written whole at every commit. The detector's is the
-// large one (about 68 bytes per tracked user); the part API lets it become incremental (a key
-// per user) without a change of the journal format.
+// The components' parts: the summary and coverage are one JSON blob each, written whole by the
+// commits after they changed (versionedPart); the detector's, the large one (about 68 bytes per
+// tracked user), has a key per user and per episode and writes those that changed
+// (detectionsPart).
 const (
 	partSummary    = "summary"
 	partCoverage   = "coverage"
@@ -561,7 +562,11 @@ const (
 
 // decodeComponentParts decodes the components' restored parts into their typed fields.
 func (st *tenantState) decodeComponentParts() error {
-	for name, dst := range map[string]any{partSummary: &st.Summary, partCoverage: &st.Coverage, partDetections: &st.Detections} {
+	var err error
+	if st.Detections, err = decodeDetections(st.Parts[partDetections]); err != nil {
+		return fmt.Errorf("state part %q: %w", partDetections, err)
+	}
+	for name, dst := range map[string]any{partSummary: &st.Summary, partCoverage: &st.Coverage} {
 		blob := st.Parts[name].Blob()
 		if len(blob) == 0 {
 			continue
@@ -571,17 +576,4 @@ func (st *tenantState) decodeComponentParts() error {
 		}
 	}
 	return nil
-}
-
-// jsonPart is a component committed as one JSON blob, written at every commit.
-func jsonPart(name string, value func() any) statePart {
-	return blobPart{name: name, marshal: func(bool) ([]byte, bool) {
-		b, err := json.Marshal(value())
-		if err != nil {
-			// The components' states are plain data: this cannot happen, and writing nothing
-			// would silently drop a component from the commit.
-			panic(fmt.Sprintf("collector: encoding state part %s: %v", name, err))
-		}
-		return b, true
-	}}
 }

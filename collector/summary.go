@@ -103,14 +103,57 @@ func (t tally) add(c mfa.Classification) {
 	}
 	if mfa.IsAttempt(c) {
 		if c.Outcome == mfa.OutcomeSatisfied {
-			t[kindCompletion+":"+c.Method]++
+			t[tallyKeys.get(kindCompletion, c.Method)]++
 		} else {
-			t[kindDenial+":"+c.Reason+":"+c.Method]++
+			t[tallyKeys.get(kindDenial, c.Reason, c.Method)]++
 		}
 	}
 	if c.Result == mfa.ResultFailure {
-		t[kindErrorCode+":"+c.ErrorCode]++
+		t[tallyKeys.get(kindErrorCode, c.ErrorCode)]++
 	}
+}
+
+// tallyKeyMemo keeps the joined tally keys, so that counting a row builds none: the labels are
+// catalogue values and error codes, few and repeated. When full it starts over (a flood of
+// distinct error codes costs time, never unbounded memory).
+type tallyKeyMemo struct {
+	mu sync.RWMutex
+	m  map[tallyKeyParts]string
+}
+
+type tallyKeyParts struct {
+	n          int // how many of the values follow kind
+	kind, a, b string
+}
+
+var tallyKeys tallyKeyMemo
+
+// get is kind and the values joined with ':'.
+func (c *tallyKeyMemo) get(kind string, values ...string) string {
+	k := tallyKeyParts{n: len(values), kind: kind}
+	switch len(values) {
+	case 2:
+		k.a, k.b = values[0], values[1]
+	case 1:
+		k.a = values[0]
+	default:
+		return kind + ":" + strings.Join(values, ":")
+	}
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = kind + ":" + strings.Join(values, ":")
+	k.kind, k.a, k.b = strings.Clone(k.kind), strings.Clone(k.a), strings.Clone(k.b)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 4096 {
+		c.m = make(map[tallyKeyParts]string, 64)
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
 }
 
 func (t tally) merge(o tally) {
@@ -285,6 +328,7 @@ type summaryRing struct {
 	committed map[int64]tally
 	pending   map[int64]tally
 	countedTo time.Time // the fresh cursor at the last successful commit
+	gen       uint64    // moves whenever export's result may change (versionedPart)
 }
 
 func restoreSummary(st *tenantState) *summaryRing {
@@ -320,6 +364,7 @@ func (r *summaryRing) observe(created, now time.Time, c mfa.Classification) {
 	b := bucketOf(created)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.gen++
 	t := r.pending[b]
 	if t == nil {
 		t = tally{}
@@ -364,9 +409,18 @@ func (r *summaryRing) promote(countedTo, now time.Time) {
 	for b := range r.committed {
 		if b < oldest {
 			delete(r.committed, b)
+			r.gen++
 		}
 	}
 	r.countedTo = countedTo
+}
+
+// version is the ring's part version (versionedPart). Moving pending counts into committed
+// ones does not change what export returns; observing a row or forgetting a bucket does.
+func (r *summaryRing) version() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gen
 }
 
 // answers sums the committed buckets that start at or after now-w: the period covered is [From,

@@ -40,6 +40,14 @@ type Detector struct {
 
 	pruned bool // nothing to prune until now or final moves: a flood at the cap prunes once
 	intern map[string]string
+
+	// gen moves whenever what Export or Snapshot return may have changed (Generation); advGen
+	// is gen as of the last Advance, which then had nothing left to do.
+	gen, advGen uint64
+	// changed holds the users whose record (ExportUser) may have changed since the last
+	// TakeChanged; nil until the first call, so that nothing is tracked for a caller that
+	// never asks (changes.go).
+	changed map[uint64]struct{}
 }
 
 // user is the state of one user. A user with prompts only costs the prompt list; detail exists
@@ -110,6 +118,7 @@ func New(s Settings) (*Detector, error) {
 		episodes: map[string]*episode{},
 		open:     map[*episode]struct{}{},
 		intern:   map[string]string{},
+		gen:      1, // != advGen: the first Advance runs (a restored state may meet new settings)
 	}
 	d.bursts[kFatigue] = burstKind{member: fPush, rules: []burstRule{
 		{counts: fPush, window: int64(s.FatigueWindow), need: s.FatigueMoreThan + 1},
@@ -143,7 +152,18 @@ func (d *Detector) setNow(now time.Time) {
 	if n := now.UnixNano(); n > d.now && now.Unix() >= 0 && now.Unix() <= math.MaxUint32 {
 		d.now = n
 		d.pruned = false
+		d.gen++
 	}
+}
+
+// Generation is a number that moves whenever the state may have changed: two Exports (or
+// Snapshots) with the same Generation in between are equal, so a caller that committed the
+// state at one Generation need not export it again until it moves. Each Detector (New,
+// Restore) counts on its own: compare Generations of the same Detector only.
+func (d *Detector) Generation() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gen
 }
 
 func (d *Detector) observe(ev *Event, nowT time.Time) {
@@ -151,6 +171,7 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	if fl == 0 {
 		return
 	}
+	d.gen++ // every path from here on may count, keep or drop something
 	t := ev.Time
 	// Far future or far past: a clock or decoding error, or hostile data. Checked on time.Time
 	// first, because UnixNano is undefined outside about 1678-2262; the 32-bit prompt seconds
@@ -175,6 +196,7 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	}
 	uid := clip(ev.UserID)
 	key := userKey(uid)
+	d.touch(key)
 	u := d.users[key]
 	if u == nil {
 		if len(d.users) >= d.s.MaxUsers {
@@ -550,8 +572,15 @@ func (d *Detector) Advance(now, final time.Time) {
 	if f := final.UnixNano(); f > d.final && final.Unix() >= 0 && final.Unix() <= math.MaxUint32 {
 		d.final = f
 		d.pruned = false
+		d.gen++
 	}
-	d.advance()
+	// advance is idempotent for the same now, final and rows: when none of them moved since the
+	// last Advance there is nothing to conclude, prune or expire, and the state (and gen) stay.
+	if d.gen != d.advGen {
+		d.gen++ // conservatively: what advance concludes or forgets is a change
+		d.advance()
+		d.advGen = d.gen
+	}
 }
 
 func (d *Detector) advance() {
@@ -566,6 +595,7 @@ func (d *Detector) advance() {
 			}
 			// Once concluded it can be forgotten by its user: schedule that.
 			key := userKey(e.userID)
+			d.touch(key)
 			if u := d.users[key]; u != nil && u.d != nil {
 				d.scheduleDetail(key, u.d)
 			}
@@ -582,6 +612,7 @@ func (d *Detector) advance() {
 		if u == nil || u.promptDue != q.at {
 			continue // stale: the user's earliest prompt changed since
 		}
+		d.touch(q.key)
 		u.promptDue = -1
 		u.prompts = prunePrompts(u.prompts, from)
 		d.schedulePrompt(q.key, u)
@@ -598,6 +629,7 @@ func (d *Detector) advance() {
 		if u == nil || u.d == nil || u.d.due != q.at {
 			continue
 		}
+		d.touch(q.key)
 		u.d.due = math.MaxInt64
 		if d.pruneDetail(u.d, cut) {
 			u.d = nil

@@ -7,7 +7,8 @@
 // The caller converts its rows into Event, feeds them with Observe, calls Advance after each page
 // with the current time and the time before which it will read no row any more (its reconcile
 // cursor, or the start of an older range it has still to read), reads Snapshot, and commits
-// Export with its cursors.
+// Export with its cursors, or, to commit only what changed, ExportHead and the records of the
+// users TakeChanged names (changes.go), joined again by AssembleState at load.
 //
 // # Rules (defaults from public detection content)
 //

@@ -23,6 +23,11 @@ type Event struct {
 	Reason        string // user_declined, no_response_to_notification, fraud_reported, ...
 }
 
+// KeepsUPN tells whether the detector may keep the UPN of a row with ev's Outcome, Method and
+// Reason: only rows that enter a detection window do (prompts are kept without it). A caller
+// that pseudonymises UPNs can leave UPN empty for the other rows and save the hash.
+func (ev *Event) KeepsUPN() bool { return classify(ev)&fDetail != 0 }
+
 // flags say what a row is to the rules.
 type flags uint8
 

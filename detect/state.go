@@ -109,6 +109,22 @@ type EventState struct {
 func (d *Detector) Export() State {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	st := d.exportHead()
+	keys := make([]uint64, 0, len(d.users))
+	for key, u := range d.users {
+		keys = append(keys, key)
+		if u.d != nil {
+			st.Users = append(st.Users, u.d.state())
+		}
+	}
+	slices.SortFunc(st.Users, func(a, b UserState) int { return cmp.Compare(a.UserID, b.UserID) })
+	slices.Sort(keys)
+	st.Prompts = d.packPrompts(keys)
+	return st
+}
+
+// exportHead is State without its users and prompts: the clock, counters and episodes.
+func (d *Detector) exportHead() State {
 	st := State{Version: stateVersion, Now: d.now, Final: d.final, Counters: Counters{
 		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
 		Absurd: d.self.absurd, Late: d.self.late, Duplicates: d.self.duplicates,
@@ -125,16 +141,6 @@ func (d *Detector) Export() State {
 		st.Episodes = append(st.Episodes, e.state())
 	}
 	slices.SortFunc(st.Episodes, func(a, b EpisodeState) int { return cmp.Compare(a.ID, b.ID) })
-	keys := make([]uint64, 0, len(d.users))
-	for key, u := range d.users {
-		keys = append(keys, key)
-		if u.d != nil {
-			st.Users = append(st.Users, u.d.state())
-		}
-	}
-	slices.SortFunc(st.Users, func(a, b UserState) int { return cmp.Compare(a.UserID, b.UserID) })
-	slices.Sort(keys)
-	st.Prompts = d.packPrompts(keys)
 	return st
 }
 

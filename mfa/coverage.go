@@ -1,8 +1,9 @@
 package mfa
 
 import (
-	"slices"
+	"math/bits"
 	"strings"
+	"sync"
 )
 
 // The coverage catalogues say why MFA was or was not required: which Entra
@@ -252,18 +253,27 @@ func RequirementSource(s string) (label string, known bool) {
 	if strings.TrimSpace(s) == "" {
 		return LabelNone, true
 	}
-	if l, ok := requirementSourceIndex[methodKey(s)]; ok {
-		return l, true
+	if i := requirementSourceMemo.get(s, func(s string) methodInfo {
+		l, ok := requirementSourceIndex[methodKey(s)]
+		return methodInfo{label: l, known: ok}
+	}); i.known {
+		return i.label, true
 	}
 	return LabelOther, false
 }
+
+// Memos of the normalised coverage strings (cache.go): methodKey allocates, rows repeat them.
+var requirementSourceMemo, policyResultMemo, grantControlMemo memo[methodInfo]
 
 // PolicyResult normalises one appliedConditionalAccessPolicies[].result
 // value; empty is "unknown", values outside the catalogue are "other" with
 // known false.
 func PolicyResult(s string) (label string, known bool) {
-	if l, ok := policyResultIndex[methodKey(s)]; ok {
-		return l, true
+	if i := policyResultMemo.get(s, func(s string) methodInfo {
+		l, ok := policyResultIndex[methodKey(s)]
+		return methodInfo{label: l, known: ok}
+	}); i.known {
+		return i.label, true
 	}
 	return LabelOther, false
 }
@@ -278,8 +288,11 @@ func GrantControl(s string) (label string, known bool) {
 	if strings.TrimSpace(s) == "" {
 		return LabelNone, true
 	}
-	if l, ok := grantControlIndex[methodKey(s)]; ok {
-		return l, true
+	if i := grantControlMemo.get(s, func(s string) methodInfo {
+		l, ok := grantControlIndex[methodKey(s)]
+		return methodInfo{label: l, known: ok}
+	}); i.known {
+		return i.label, true
 	}
 	return LabelOther, false
 }
@@ -334,7 +347,7 @@ func ClassifyCoverage(in SignIn) Coverage {
 		}
 		cov.Unknown = append(cov.Unknown, Unknown{Field: field, Value: value})
 	}
-	cov.Sources = labelSet(requirementSources, in.RequirementProviders, FieldRequirementProvider, RequirementSource, report)
+	cov.Sources = labelSet(requirementSources, &requirementSourceSets, in.RequirementProviders, FieldRequirementProvider, RequirementSource, report)
 	if len(in.Policies) > 0 {
 		cov.Policies = make([]PolicyEvaluation, len(in.Policies))
 		for i, p := range in.Policies {
@@ -343,7 +356,7 @@ func ClassifyCoverage(in SignIn) Coverage {
 				report(FieldPolicyResult, p.Result)
 			}
 			cov.Policies[i] = PolicyEvaluation{ID: p.ID, Result: r,
-				GrantControls: labelSet(grantControls, p.GrantControls, FieldGrantControl, GrantControl, report)}
+				GrantControls: labelSet(grantControls, &grantControlSets, p.GrantControls, FieldGrantControl, GrantControl, report)}
 		}
 	}
 	return cov
@@ -353,25 +366,68 @@ func ClassifyCoverage(in SignIn) Coverage {
 // order (so the result does not depend on the order Graph lists them), and
 // reports the values that fell to "other". Values that map to "none" (empty
 // strings) add nothing; an empty result is ["none"].
-func labelSet(cat []Entry, values []string, field string, norm func(string) (string, bool), report func(field, value string)) []string {
-	var seen []string
+//
+// Every row calls it: the result is one of few sets, memoised per catalogue by
+// the set of catalogue entries it holds, and shared (callers must not modify it).
+func labelSet(cat []Entry, sets *labelSetMemo, values []string, field string, norm func(string) (string, bool), report func(field, value string)) []string {
+	var mask uint64
+	some := false
 	for _, v := range values {
 		l, known := norm(v)
 		if !known {
 			report(field, v)
 		}
-		if l != LabelNone && !slices.Contains(seen, l) {
-			seen = append(seen, l)
+		if l == LabelNone {
+			continue
+		}
+		some = true
+		for i, e := range cat {
+			if e.Label == l {
+				mask |= 1 << i
+			}
 		}
 	}
-	if len(seen) == 0 {
-		return []string{LabelNone}
+	if !some {
+		return noneLabels[:1:1]
 	}
-	out := make([]string, 0, len(seen))
-	for _, e := range cat {
-		if slices.Contains(seen, e.Label) {
+	return sets.get(cat, mask)
+}
+
+var noneLabels = []string{LabelNone}
+
+// labelSetMemo holds a catalogue's label sets by the bit mask of the entries they hold.
+type labelSetMemo struct {
+	mu sync.RWMutex
+	m  map[uint64][]string
+}
+
+var requirementSourceSets, grantControlSets labelSetMemo
+
+func init() {
+	// The masks have a bit per entry.
+	if len(requirementSources) > 64 || len(grantControls) > 64 {
+		panic("mfa: a coverage catalogue outgrew labelSet's 64-bit mask")
+	}
+}
+
+func (c *labelSetMemo) get(cat []Entry, mask uint64) []string {
+	c.mu.RLock()
+	out, ok := c.m[mask]
+	c.mu.RUnlock()
+	if ok {
+		return out[:len(out):len(out)]
+	}
+	out = make([]string, 0, bits.OnesCount64(mask))
+	for i, e := range cat {
+		if mask&(1<<i) != 0 {
 			out = append(out, e.Label)
 		}
 	}
-	return out
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= memoEntries {
+		c.m = map[uint64][]string{} // rows list few combinations; a flood of others starts over
+	}
+	c.m[mask] = out
+	c.mu.Unlock()
+	return out[:len(out):len(out)]
 }
