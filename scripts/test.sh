@@ -50,6 +50,7 @@ done
 artifacts="${TEST_ARTIFACTS:-$PWD/.artifacts}"
 for mod in "${modules[@]}"; do
   echo "== go test ($mod)"
+  mkdir -p "$artifacts/$mod"
   (cd "$mod" && go test -race -count=1 -timeout 15m -artifacts -outputdir "$artifacts/$mod" ./...)
 done
 echo "test artifacts (screenshots): $artifacts"
