@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -537,12 +536,7 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, hdr http.
 	defer resp.Body.Close()
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		buf := getBuffer()
-		if n := resp.ContentLength; n > 0 && n <= maxPageBytes {
-			// ReadFrom wants MinRead bytes free before each read, the one that sees EOF
-			// included: without them a page of exactly n bytes would grow the buffer to 2n.
-			buf.Grow(int(n) + bytes.MinRead)
-		}
+		buf := getBuffer(resp.ContentLength)
 		_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxPageBytes+1))
 		if err != nil {
 			putBuffer(buf)
@@ -620,33 +614,6 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return min(max(d, 0), maxRetryAfter), true
 }
-
-// spareBuffer keeps the buffer of the last page for the next one: pages are 5-15 MB, and reusing
-// the buffer keeps a poll loop from allocating that much per page. One spare at most: a
-// sync.Pool kept several (one per processor that last released one), each a page large, which
-// at 1,000,000 rows a day was most of the process's memory.
-var spareBuffer atomic.Pointer[bytes.Buffer]
-
-func getBuffer() *bytes.Buffer {
-	if b := spareBuffer.Swap(nil); b != nil {
-		return b
-	}
-	return new(bytes.Buffer)
-}
-
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() > maxSpareBytes {
-		return // garbage now rather than held until the next page
-	}
-	b.Reset()
-	spareBuffer.Store(b)
-}
-
-// maxSpareBytes: a sign-in page's buffer (5-15 MB) is not kept for the next page. Held, it is a
-// page of memory the process keeps for good; dropped, the next page allocates its buffer at
-// once at its exact size (Content-Length), which costs less than the collections a larger live
-// heap brings.
-const maxSpareBytes = 1 << 20
 
 // CloseIdleConnections closes the client's idle connections (a client about to be replaced).
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
