@@ -411,6 +411,11 @@ func fetchPage[T any](ctx context.Context, c *Client, endpoint, pageURL string, 
 		if derr == nil {
 			return page, nil
 		}
+		if ctx.Err() != nil {
+			// The read ended (its time box, the caller) while this page arrived: an empty or cut
+			// body is then the cancellation's doing, not a page to fetch again or report.
+			return decodedPage[T]{}, fmt.Errorf("graph %s: page read as the read ended: %w (%w)", endpoint, context.Cause(ctx), derr)
+		}
 		if refetched {
 			return decodedPage[T]{}, &MalformedPageError{Endpoint: endpoint, URL: pageURL, Err: derr}
 		}
