@@ -119,15 +119,13 @@ func ExporterHealth() (dashboard.Dashboard, error) {
 	bd.panel(bd.timeSeries("Sign-in time skipped (last hour)",
 		"Seconds of sign-in time given up on over the last hour: ranges Graph kept failing to return (malformed pages, paging that loops or never ends) even narrowed to one second. Rows in them that were not counted yet are lost.",
 		"s", 8, 8,
-		series(fmt.Sprintf(`sum by (tenant, source) (increase(%s[1h])) or sum by (tenant, source) (increase(%s[1h])) * 0`,
-			sel("entra_ingest_skipped_seconds_total"), sel("entra_ingest_polls_total")), "{{tenant}} · {{source}}")).
+		series(lastHourOrZero("entra_ingest_skipped_seconds_total"), "{{tenant}} · {{source}}")).
 		Min(0).
 		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraIngestRangeSkipped")}))
 	bd.panel(bd.timeSeries("Cursors found in the future (last hour)",
 		"Times over the last hour the exporter found its cursors ahead of its clock (a clock that was ahead, a restored state file) and read again from the look-back; remembered ids keep the counts exact.",
 		"short", 8, 8,
-		series(fmt.Sprintf(`sum by (tenant, source) (increase(%s[1h])) or sum by (tenant, source) (increase(%s[1h])) * 0`,
-			sel("entra_ingest_cursors_clamped_total"), sel("entra_ingest_polls_total")), "{{tenant}} · {{source}}")).
+		series(lastHourOrZero("entra_ingest_cursors_clamped_total"), "{{tenant}} · {{source}}")).
 		Min(0).
 		Links([]cog.Builder[dashboard.DashboardLink]{runbookLink("EntraIngestCursorsClamped")}))
 	bd.panel(bd.timeSeries("Detector: users and rows tracked",
@@ -143,4 +141,12 @@ func ExporterHealth() (dashboard.Dashboard, error) {
 			sel("entra_detection_rows_dropped_total"), sel("entra_mfa_attempts_total")), "{{reason}} · {{tenant}}")).
 		Min(0))
 	return bd.build()
+}
+
+// lastHourOrZero is a safety-net counter's increase over the last hour per tenant and source, or
+// 0 for every source that polls: the counter has no series until its first increment, and a
+// panel should say 0 rather than "No data".
+func lastHourOrZero(counter string) string {
+	return fmt.Sprintf(`sum by (tenant, source) (increase(%s[1h])) or sum by (tenant, source) (increase(%s[1h])) * 0`,
+		sel(counter), sel("entra_ingest_polls_total"))
 }
