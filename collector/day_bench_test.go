@@ -97,10 +97,10 @@ func runDay(b *testing.B, rate float64, simOpts simtenant.Options) {
 	}
 
 	var mu sync.Mutex
-	var delays []float64
+	var delays delayHistogram
 	r.source.onCount = func(row *graph.SignIn, _ string) {
 		mu.Lock()
-		delays = append(delays, clk.Now().Sub(row.CreatedDateTime).Seconds())
+		delays.add(clk.Now().Sub(row.CreatedDateTime))
 		mu.Unlock()
 	}
 	var peakHeap, peakLive uint64
@@ -147,13 +147,7 @@ func runDay(b *testing.B, rate float64, simOpts simtenant.Options) {
 	fetched := env.sum(b, "entra_ingest_rows_fetched_total")
 	outside := env.sum(b, "entra_ingest_rows_outside_window_total")
 	requests := env.sum(b, "entra_graph_requests_total")
-	slices.Sort(delays)
-	q := func(p float64) float64 {
-		if len(delays) == 0 {
-			return 0
-		}
-		return delays[int(p*float64(len(delays)-1))]
-	}
+	q := delays.quantile
 	st, _ := os.Stat(stateStore{dir: storage}.path("fixture"))
 	var stateKB float64
 	if st != nil {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,10 +114,10 @@ func runTenantDay(b *testing.B, rowsPerDay int, noPadding bool) {
 		b.Fatal(err)
 	}
 	var mu sync.Mutex
-	var delays []float32
+	var delays delayHistogram
 	r.source.onCount = func(row *graph.SignIn, _ string) {
 		mu.Lock()
-		delays = append(delays, float32(clk.Now().Sub(row.CreatedDateTime).Seconds()))
+		delays.add(clk.Now().Sub(row.CreatedDateTime))
 		mu.Unlock()
 	}
 
@@ -196,13 +195,7 @@ func runTenantDay(b *testing.B, rowsPerDay int, noPadding bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	slices.Sort(delays)
-	q := func(p float64) float64 {
-		if len(delays) == 0 {
-			return 0
-		}
-		return float64(delays[int(p*float64(len(delays)-1))])
-	}
+	q := delays.quantile
 	b.ReportMetric(counted, "rows/op")
 	b.ReportMetric(float64(truthRows), "truth_rows/op")
 	b.ReportMetric(fetched/counted, "fetches/row")
