@@ -139,7 +139,7 @@ func (m *Manager) Apply(cfg *config.Config) {
 			src.changes = &m.changes
 			src.coverage = newCoverageTracker(t.Coverage, st)
 			// Committed in the same transaction as the cursors, ids and counters (state.go).
-			src.addPart(&versionedPart{name: partSummary, version: func() uint64 { return src.summary.version() }, value: func() any { return src.summary.export() }})
+			src.addPart(&summaryPart{ring: src.summary})
 			src.addPart(&versionedPart{name: partCoverage, version: func() uint64 { return src.coverage.version() }, value: func() any { return src.coverage.export() }})
 			src.addPart(&detectionsPart{src: src})
 			r = &tenantRunner{

@@ -21,7 +21,6 @@ import (
 
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/config"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/detect"
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/mfa"
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
@@ -285,30 +284,6 @@ func TestComponentVersions(t *testing.T) {
 			if !st.moves && !reflect.DeepEqual(exp, tr.export()) {
 				t.Errorf("%s: export changed but the version did not", st.name)
 			}
-		}
-	})
-	t.Run("summary", func(t *testing.T) {
-		r := restoreSummary(nil)
-		now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-		c := mfa.Classification{Outcome: mfa.OutcomeSatisfied, Method: "mobile_app_notification"}
-		v0 := r.version()
-		r.observe(now.Add(-time.Minute), now, c)
-		v1 := r.version()
-		if v1 == v0 {
-			t.Error("observing a row did not move the version")
-		}
-		exp := r.export()
-		r.promote(now, now) // pending into committed: the same export
-		if r.version() != v1 || !reflect.DeepEqual(exp, r.export()) {
-			t.Errorf("promote without a forgotten bucket: version %d -> %d", v1, r.version())
-		}
-		r.observe(now.Add(-25*time.Hour), now, c) // beyond the horizon: not counted
-		if r.version() != v1 {
-			t.Error("a row beyond the horizon moved the version")
-		}
-		r.promote(now, now.Add(25*time.Hour)) // the bucket is forgotten
-		if r.version() == v1 || len(r.export().Buckets) != 0 {
-			t.Errorf("forgetting a bucket: version %d -> %d, buckets %v", v1, r.version(), r.export().Buckets)
 		}
 	})
 }

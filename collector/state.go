@@ -550,10 +550,10 @@ func (s *signInSource) addPart(p statePart) {
 	s.parts = append(s.parts, p)
 }
 
-// The components' parts: the summary and coverage are one JSON blob each, written whole by the
-// commits after they changed (versionedPart); the detector's, the large one (about 68 bytes per
-// tracked user), has a key per user and per episode and writes those that changed
-// (detectionsPart).
+// The components' parts: the coverage is one JSON blob, written whole by the commits after it
+// changed (versionedPart); the summary has a key per 5-minute bucket and writes the buckets its
+// rows counted in (summaryPart); the detector's, the large one (about 68 bytes per tracked
+// user), has a key per user and per episode and writes those that changed (detectionsPart).
 const (
 	partSummary    = "summary"
 	partCoverage   = "coverage"
@@ -566,7 +566,12 @@ func (st *tenantState) decodeComponentParts() error {
 	if st.Detections, err = decodeDetections(st.Parts[partDetections]); err != nil {
 		return fmt.Errorf("state part %q: %w", partDetections, err)
 	}
-	for name, dst := range map[string]any{partSummary: &st.Summary, partCoverage: &st.Coverage} {
+	if sum, err := decodeSummary(st.Parts[partSummary]); err != nil {
+		return fmt.Errorf("state part %q: %w", partSummary, err)
+	} else if sum != nil {
+		st.Summary = sum
+	}
+	for name, dst := range map[string]any{partCoverage: &st.Coverage} {
 		blob := st.Parts[name].Blob()
 		if len(blob) == 0 {
 			continue

@@ -328,7 +328,7 @@ type summaryRing struct {
 	committed map[int64]tally
 	pending   map[int64]tally
 	countedTo time.Time // the fresh cursor at the last successful commit
-	gen       uint64    // moves whenever export's result may change (versionedPart)
+	dropped   []int64   // buckets forgotten since the last commit wrote the part (summaryPart)
 }
 
 func restoreSummary(st *tenantState) *summaryRing {
@@ -364,7 +364,6 @@ func (r *summaryRing) observe(created, now time.Time, c mfa.Classification) {
 	b := bucketOf(created)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.gen++
 	t := r.pending[b]
 	if t == nil {
 		t = tally{}
@@ -409,18 +408,10 @@ func (r *summaryRing) promote(countedTo, now time.Time) {
 	for b := range r.committed {
 		if b < oldest {
 			delete(r.committed, b)
-			r.gen++
+			r.dropped = append(r.dropped, b)
 		}
 	}
 	r.countedTo = countedTo
-}
-
-// version is the ring's part version (versionedPart). Moving pending counts into committed
-// ones does not change what export returns; observing a row or forgetting a bucket does.
-func (r *summaryRing) version() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.gen
 }
 
 // answers sums the committed buckets that start at or after now-w: the period covered is [From,
