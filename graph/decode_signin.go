@@ -169,6 +169,8 @@ type signInDecoder struct {
 	memos  [memoKinds]keyMemo
 	tokens *tokenMemo // strings met in skipped values, within the page being decoded
 	values *valueMemo // interned strings kept, within the page being decoded
+	// policyMemo[i]: the bytes of the last row's policy i and what they decoded to.
+	policyMemo []policyMemoEntry
 
 	// The current row's strings that share one allocation.
 	rowBuf   []byte
@@ -214,6 +216,11 @@ func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 		clear(d.tokens[:])
 		clear(d.values[:])
 	}
+	if d.policyMemo == nil {
+		d.policyMemo = make([]policyMemoEntry, maxMemoPolicies)
+	} else {
+		clear(d.policyMemo)
+	}
 	d.s.memo = d.tokens
 	if d.reuse && d.spare.rows != nil {
 		sp := d.spare
@@ -223,10 +230,10 @@ func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 		// Graph pages hold at most $top (1,000) rows. The other estimates are what a realistic
 		// page (graphtest.SignInPage) needs, so most pages fill their slabs without regrowing them.
 		d.rows = make([]SignIn, 0, min(signInPageSize, len(body)/512+1))
-		d.strs = make([]string, 0, len(body)/1024+1)
+		d.strs = make([]string, 0, len(body)/768+1)
 		d.steps = make([]AuthenticationDetail, 0, min(2*signInPageSize, len(body)/2048+1))
 		d.provs = make([]AuthenticationRequirementPolicy, 0, min(signInPageSize, len(body)/4096+1))
-		d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/1024+1)
+		d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/768+1)
 	}
 	var out decodedPage[SignIn]
 	next, err := parsePage(&d.s, func(i int) error {
@@ -746,7 +753,19 @@ func (d *signInDecoder) providers(dst *[]AuthenticationRequirementPolicy) error 
 	return nil
 }
 
+// copyStrings appends list to the page's string slab and returns the copy; empty lists (nil or
+// not) are returned as they are.
+func (d *signInDecoder) copyStrings(list []string) []string {
+	if len(list) == 0 {
+		return list
+	}
+	start := len(d.strs)
+	d.strs = append(d.strs, list...)
+	return d.strs[start:len(d.strs):len(d.strs)]
+}
+
 func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error {
+	s := &d.s
 	old := *dst
 	start := len(d.policies)
 	isNull, n, err := d.array("appliedConditionalAccessPolicies", maxRowCAPolicies, func(i int) error {
@@ -754,6 +773,23 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 		if i < len(old) {
 			e = old[i]
 		}
+		// Policy i of a row is usually the same bytes as policy i of the row before (see
+		// policyMemo). Not when the key came twice in the row: then the element starts from the
+		// earlier one, which fields absent from the bytes keep.
+		var memo *policyMemoEntry
+		if i < len(old) || i >= len(d.policyMemo) {
+			// no memo
+		} else if memo = &d.policyMemo[i]; s.memoHit(memo.from, memo.to) {
+			s.pos += int(memo.to - memo.from)
+			e = memo.p
+			// The row gets lists of its own, in the page's slab like any decoded list, so that
+			// rows share no arrays and the page's decoded size is counted as before.
+			e.EnforcedGrantControls = d.copyStrings(e.EnforcedGrantControls)
+			e.EnforcedSessionControls = d.copyStrings(e.EnforcedSessionControls)
+			d.policies = append(d.policies, e)
+			return nil
+		}
+		from, hadErr, wasDeep := s.pos, d.rowErr != nil, s.deep
 		err := d.object("appliedConditionalAccessPolicies", policyKeys, &d.memos[memoPolicy], func(f int) error {
 			switch f {
 			case 0:
@@ -768,6 +804,11 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 			return d.strings(&e.EnforcedSessionControls, "appliedConditionalAccessPolicies.enforcedSessionControls")
 		})
 		d.policies = append(d.policies, e)
+		// Remembered only if the bytes decoded to this policy on their own: an object (where it
+		// ends does not depend on what follows), no error, nothing nested too deep.
+		if memo != nil && err == nil && !hadErr && d.rowErr == nil && !wasDeep && !s.deep && s.buf[from] == '{' && s.pos <= maxMemoOffset {
+			*memo = policyMemoEntry{from: int32(from), to: int32(s.pos), p: e}
+		}
 		return err
 	})
 	if err != nil || d.rowErr != nil {

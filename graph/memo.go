@@ -149,3 +149,16 @@ func (s *scanner) skipStr() error {
 
 // maxMemoOffset: memos hold int32 offsets; tokens past 2 GiB are not remembered.
 const maxMemoOffset = 1<<31 - 1
+
+// policyMemoEntry remembers one Conditional Access policy of a row, by its index in the row's
+// list: Graph lists a tenant's policies in the same order in every row, and a policy's entry
+// changes only with its result, so most are the same bytes as in the row before. The bytes
+// decode to the same policy only when decoded from scratch, so the decoder consults and fills
+// the memo only then (see caPolicies).
+type policyMemoEntry struct {
+	from, to int32
+	p        AppliedConditionalAccessPolicy
+}
+
+// maxMemoPolicies: Entra allows 195 Conditional Access policies per tenant.
+const maxMemoPolicies = 256
