@@ -789,7 +789,7 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 			d.policies = append(d.policies, e)
 			return nil
 		}
-		from, hadErr, wasDeep := s.pos, d.rowErr != nil, s.deep
+		from := s.pos
 		err := d.object("appliedConditionalAccessPolicies", policyKeys, &d.memos[memoPolicy], func(f int) error {
 			switch f {
 			case 0:
@@ -805,8 +805,9 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 		})
 		d.policies = append(d.policies, e)
 		// Remembered only if the bytes decoded to this policy on their own: an object (where it
-		// ends does not depend on what follows), no error, nothing nested too deep.
-		if memo != nil && err == nil && !hadErr && d.rowErr == nil && !wasDeep && !s.deep && s.buf[from] == '{' && s.pos <= maxMemoOffset {
+		// ends does not depend on what follows), and no error and nothing nested too deep so far in
+		// the row (both are sticky: a row with either keeps nothing, and str stops storing).
+		if memo != nil && err == nil && d.rowErr == nil && !s.deep && s.buf[from] == '{' && s.pos <= maxMemoOffset {
 			*memo = policyMemoEntry{from: int32(from), to: int32(s.pos), p: e}
 		}
 		return err
