@@ -248,7 +248,11 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodies := map[string][]byte{"benchmark page": bench,
+	distinct, err := distinctRowsPage(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string][]byte{"benchmark page": bench, "rows that share no value": distinct,
 		"realistic row": []byte(`{"value":[` + string(graphtest.SignInRow()) + `]}`)}
 	for _, name := range []string{"page1.json", "page2.json", "page3.json", "page_malformed_row.json", "page_truncated.json"} {
 		bodies[name] = fixture(t, name, "https://graph.example")

@@ -2,8 +2,12 @@ package graph
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph/graphtest"
 )
 
 // sameToken compares words inline for tokens of 8 bytes or more: every length around the word
@@ -67,5 +71,73 @@ func TestMemoPolicyHasItsOwnLists(t *testing.T) {
 	b.EnforcedGrantControls[0], b.EnforcedSessionControls[0] = "changed", "changed"
 	if a.EnforcedGrantControls[0] != "Mfa" || a.EnforcedSessionControls[0] != "SignInFrequency" {
 		t.Errorf("changing row b's lists changed row a's: %q, %q", a.EnforcedGrantControls, a.EnforcedSessionControls)
+	}
+}
+
+// distinctRowsPage is the benchmark page with every string value and number made different in
+// each row, at its end (a suffix), so that no value is the bytes at the same place in the row
+// before: every comparison of a value with a remembered one fails, after comparing all but its
+// last bytes. Keys and timestamps (which must parse) stay as they are, as in any real page.
+func distinctRowsPage(rows int) ([]byte, error) {
+	body, err := graphtest.SignInPage(rows)
+	if err != nil {
+		return nil, err
+	}
+	var page struct {
+		Value []map[string]any `json:"value"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&page); err != nil {
+		return nil, err
+	}
+	var vary func(key string, v any, row int) any
+	vary = func(key string, v any, row int) any {
+		switch v := v.(type) {
+		case string:
+			if strings.HasSuffix(key, "DateTime") {
+				return v
+			}
+			return fmt.Sprintf("%s-%d", v, row)
+		case json.Number:
+			if v == "0" {
+				return json.Number(fmt.Sprint(row%10 + 1))
+			}
+			return json.Number(fmt.Sprintf("%s%d", v, row%10))
+		case map[string]any:
+			for k, e := range v {
+				v[k] = vary(k, e, row)
+			}
+		case []any:
+			for i, e := range v {
+				v[i] = vary(key, e, row)
+			}
+		}
+		return v
+	}
+	for i, r := range page.Value {
+		for k, v := range r {
+			if k != "status" { // errorCode must stay an integer in range
+				r[k] = vary(k, v, i)
+			}
+		}
+	}
+	return json.Marshal(page)
+}
+
+// BenchmarkDecodeDistinctRows is the decoder's worst case for its memos: rows that share no value
+// with the row before (see distinctRowsPage).
+func BenchmarkDecodeDistinctRows(b *testing.B) {
+	page, err := distinctRowsPage(1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(page)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := decodeSignInPage(page)
+		if err != nil || len(p.rows) != 1000 {
+			b.Fatalf("decode: %v, %d rows, %d malformed (%v)", err, len(p.rows), p.malformed, p.firstErr)
+		}
 	}
 }
