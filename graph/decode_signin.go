@@ -165,11 +165,11 @@ type signInDecoder struct {
 	// row are found without hashing them whole.
 	recent [256]string
 
-	// memos remember each kind of object's keys within the page being decoded.
-	memos  [memoKinds]keyMemo
-	tokens *tokenMemo // strings met in skipped values, within the page being decoded
-	values *valueMemo // interned strings kept, within the page being decoded
-	// policyMemo[i]: the bytes of the last row's policy i and what they decoded to.
+	// Memos (memo.go) of the page being decoded: each kind of object's keys, the strings met in
+	// skipped values, the interned strings kept, and the rows' policies by index.
+	memos      [memoKinds]keyMemo
+	tokens     *tokenMemo
+	values     *valueMemo
 	policyMemo []policyMemoEntry
 
 	// The current row's strings that share one allocation.
@@ -422,11 +422,9 @@ func (d *signInDecoder) str(dst *string, field string, f *strField) error {
 		}
 		return d.mismatch(field, "string")
 	}
-	var memo *struct {
-		from, to int32
-		v        string
-	}
-	if f.store == storeIntern && d.values != nil {
+	var memo *valueMemoEntry
+	if f.store == storeIntern {
+		// memoElem tells the elements of a list of strings apart; memoCtx tells the rest.
 		memo = &d.values[memoSlot(s.memoCtx, s.memoElem, valueMemoBits)]
 		if s.memoHit(memo.from, memo.to) {
 			s.pos += int(memo.to - memo.from)
@@ -777,17 +775,18 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 		// policyMemo). Not when the key came twice in the row: then the element starts from the
 		// earlier one, which fields absent from the bytes keep.
 		var memo *policyMemoEntry
-		if i < len(old) || i >= len(d.policyMemo) {
-			// no memo
-		} else if memo = &d.policyMemo[i]; s.memoHit(memo.from, memo.to) {
-			s.pos += int(memo.to - memo.from)
-			e = memo.p
-			// The row gets lists of its own, in the page's slab like any decoded list, so that
-			// rows share no arrays and the page's decoded size is counted as before.
-			e.EnforcedGrantControls = d.copyStrings(e.EnforcedGrantControls)
-			e.EnforcedSessionControls = d.copyStrings(e.EnforcedSessionControls)
-			d.policies = append(d.policies, e)
-			return nil
+		if i >= len(old) && i < len(d.policyMemo) {
+			memo = &d.policyMemo[i]
+			if s.memoHit(memo.from, memo.to) {
+				s.pos += int(memo.to - memo.from)
+				e = memo.p
+				// The row gets lists of its own, in the page's slab like any decoded list, so
+				// that rows share no arrays and the page's decoded size is counted as before.
+				e.EnforcedGrantControls = d.copyStrings(e.EnforcedGrantControls)
+				e.EnforcedSessionControls = d.copyStrings(e.EnforcedSessionControls)
+				d.policies = append(d.policies, e)
+				return nil
+			}
 		}
 		from := s.pos
 		err := d.object("appliedConditionalAccessPolicies", policyKeys, &d.memos[memoPolicy], func(f int) error {

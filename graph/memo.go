@@ -52,7 +52,9 @@ const (
 
 // valueMemo remembers kept strings that are interned (see strField), by context: the token and
 // the string it decoded to.
-type valueMemo [1 << valueMemoBits]struct {
+type valueMemo [1 << valueMemoBits]valueMemoEntry
+
+type valueMemoEntry struct {
 	from, to int32
 	v        string
 }
