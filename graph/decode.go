@@ -254,6 +254,77 @@ func members(s *scanner, member func(key []byte, flags strFlags) error) error {
 	}
 }
 
+// fields reads an object's members after its opening brace like members, but resolves each key
+// through keys (remembered in memo) and skips members whose key is not in keys, so member is called
+// only with the fields the caller reads.
+func fields(s *scanner, keys *keyTable, memo *keyMemo, member func(f int) error) error {
+	c, err := s.peek()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		s.pos++
+		s.depth--
+		return nil
+	}
+	b := s.buf
+	for k := 0; ; k++ {
+		if c != '"' {
+			return s.errorf("invalid character %q looking for beginning of object key", c)
+		}
+		f := -1
+		if m := &memo.keys[min(k, memoKeys-1)]; k < memoKeys && s.memoHit(m.from, m.to) {
+			s.pos += int(m.to - m.from)
+			f = int(m.field)
+		} else {
+			from := s.pos
+			raw, flags, err := s.str()
+			if err != nil {
+				return err
+			}
+			key := raw
+			if flags&strEscaped != 0 {
+				s.keyBuf = appendString(s.keyBuf[:0], raw, flags)
+				key = s.keyBuf
+			}
+			f = keys.find(key, flags)
+			if k < memoKeys && s.pos <= maxMemoOffset {
+				*m = memoKey{from: int32(from), to: int32(s.pos), field: int16(f)}
+			}
+		}
+		if s.pos < len(b) && b[s.pos] == ':' {
+			s.pos++
+		} else if err := s.expect(':', "after object key"); err != nil {
+			return err
+		}
+		s.memoCtx = memoContext(memo.kind, k, s.memoElem)
+		if f >= 0 {
+			err = member(f)
+		} else {
+			err = s.skipMemo(s.memoCtx)
+		}
+		if err != nil {
+			return err
+		}
+		if c, err = s.peek(); err != nil {
+			return err
+		}
+		switch c {
+		case ',':
+			s.pos++
+			if c, err = s.peek(); err != nil {
+				return err
+			}
+		case '}':
+			s.pos++
+			s.depth--
+			return nil
+		default:
+			return s.errorf("invalid character %q after object member", c)
+		}
+	}
+}
+
 // elements reads an array's elements after its opening bracket, calling elem with the index and
 // the scanner at each element, which elem must consume.
 func elements(s *scanner, elem func(i int) error) error {

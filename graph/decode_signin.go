@@ -125,6 +125,17 @@ var providerKeys = newKeyTable(map[int]string{0: "requirementProvider", 1: "deta
 
 var policyKeys = newKeyTable(map[int]string{0: "id", 1: "displayName", 2: "result", 3: "enforcedGrantControls", 4: "enforcedSessionControls"})
 
+// The kinds of object whose keys are remembered (signInDecoder.memos).
+const (
+	memoRow = iota
+	memoLocation
+	memoStatus
+	memoStep
+	memoProvider
+	memoPolicy
+	memoKinds
+)
+
 var pageKeys = newKeyTable(map[int]string{0: "value", 1: "@odata.nextLink"})
 
 // decodeSignInPage decodes one sign-in page with a decoder of its own.
@@ -153,6 +164,13 @@ type signInDecoder struct {
 	// recent caches the last interned string per small hash, so values that repeat row after
 	// row are found without hashing them whole.
 	recent [256]string
+
+	// Memos (memo.go) of the page being decoded: each kind of object's keys, the strings met in
+	// skipped values, the interned strings kept, and the rows' policies by index.
+	memos      [memoKinds]keyMemo
+	tokens     *tokenMemo
+	values     *valueMemo
+	policyMemo []policyMemoEntry
 
 	// The current row's strings that share one allocation.
 	rowBuf   []byte
@@ -189,6 +207,21 @@ type pageSlabs struct {
 
 func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 	d.s = newScanner(body)
+	for i := range d.memos {
+		d.memos[i].reset(i)
+	}
+	if d.tokens == nil {
+		d.tokens, d.values = new(tokenMemo), new(valueMemo)
+	} else {
+		clear(d.tokens[:])
+		clear(d.values[:])
+	}
+	if d.policyMemo == nil {
+		d.policyMemo = make([]policyMemoEntry, maxMemoPolicies)
+	} else {
+		clear(d.policyMemo)
+	}
+	d.s.memo = d.tokens
 	if d.reuse && d.spare.rows != nil {
 		sp := d.spare
 		clear(sp.rows[:cap(sp.rows)]) // nothing of the last page stays reachable through them
@@ -197,10 +230,10 @@ func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 		// Graph pages hold at most $top (1,000) rows. The other estimates are what a realistic
 		// page (graphtest.SignInPage) needs, so most pages fill their slabs without regrowing them.
 		d.rows = make([]SignIn, 0, min(signInPageSize, len(body)/512+1))
-		d.strs = make([]string, 0, len(body)/1024+1)
+		d.strs = make([]string, 0, len(body)/768+1)
 		d.steps = make([]AuthenticationDetail, 0, min(2*signInPageSize, len(body)/2048+1))
 		d.provs = make([]AuthenticationRequirementPolicy, 0, min(signInPageSize, len(body)/4096+1))
-		d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/1024+1)
+		d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/768+1)
 	}
 	var out decodedPage[SignIn]
 	next, err := parsePage(&d.s, func(i int) error {
@@ -285,8 +318,8 @@ func (d *signInDecoder) row() error {
 	r := &d.rows[len(d.rows)-1]
 	d.rowBuf = d.rowBuf[:0]
 	d.rowSet = [rowSlots]bool{}
-	err = members(s, func(key []byte, flags strFlags) error {
-		switch signInKeys.find(key, flags) {
+	err = fields(s, signInKeys, &d.memos[memoRow], func(f int) error {
+		switch f {
 		case sID:
 			return d.str(&r.ID, "id", &fKeptID)
 		case sCreatedDateTime:
@@ -306,7 +339,7 @@ func (d *signInDecoder) row() error {
 		case sIPAddress:
 			return d.str(nil, "ipAddress", &fIPAddress)
 		case sLocation:
-			return d.object("location", locationKeys, func(f int) error { return d.str(&r.Location.CountryOrRegion, "location.countryOrRegion", &fShort) })
+			return d.object("location", locationKeys, &d.memos[memoLocation], func(f int) error { return d.str(&r.Location.CountryOrRegion, "location.countryOrRegion", &fShort) })
 		case sClientAppUsed:
 			return d.str(&r.ClientAppUsed, "clientAppUsed", &fShort)
 		case sIsInteractive:
@@ -320,7 +353,7 @@ func (d *signInDecoder) row() error {
 		case sSignInEventTypes:
 			return d.strings(&r.SignInEventTypes, "signInEventTypes")
 		case sStatus:
-			return d.object("status", statusKeys, func(f int) error {
+			return d.object("status", statusKeys, &d.memos[memoStatus], func(f int) error {
 				switch f {
 				case 0:
 					return d.int(&r.Status.ErrorCode, "status.errorCode")
@@ -338,7 +371,7 @@ func (d *signInDecoder) row() error {
 		case sAppliedConditionalAccessPolicies:
 			return d.caPolicies(&r.AppliedConditionalAccessPolicies)
 		}
-		return s.skip()
+		panic("unreachable: fields skips unknown keys")
 	})
 	if err != nil {
 		return err
@@ -389,6 +422,19 @@ func (d *signInDecoder) str(dst *string, field string, f *strField) error {
 		}
 		return d.mismatch(field, "string")
 	}
+	var memo *valueMemoEntry
+	if f.store == storeIntern {
+		// memoElem tells the elements of a list of strings apart; memoCtx tells the rest.
+		memo = &d.values[memoSlot(s.memoCtx, s.memoElem, valueMemoBits)]
+		if s.memoHit(memo.from, memo.to) {
+			s.pos += int(memo.to - memo.from)
+			if d.rowErr == nil {
+				*dst = memo.v
+			}
+			return nil
+		}
+	}
+	from := s.pos
 	raw, flags, err := s.str()
 	if err != nil {
 		return err
@@ -418,6 +464,9 @@ func (d *signInDecoder) str(dst *string, field string, f *strField) error {
 		d.rowSet[f.slot] = true
 	default:
 		*dst = d.internString(b)
+		if memo != nil && s.pos <= maxMemoOffset {
+			memo.from, memo.to, memo.v = int32(from), int32(s.pos), *dst
+		}
 	}
 	return nil
 }
@@ -552,7 +601,7 @@ func (d *signInDecoder) int(dst *int, field string) error {
 }
 
 // object decodes an object field (a nested struct). null leaves it as it is.
-func (d *signInDecoder) object(field string, keys *keyTable, member func(f int) error) error {
+func (d *signInDecoder) object(field string, keys *keyTable, memo *keyMemo, member func(f int) error) error {
 	s := &d.s
 	c, err := s.peek()
 	if err != nil {
@@ -566,12 +615,7 @@ func (d *signInDecoder) object(field string, keys *keyTable, member func(f int) 
 	}
 	s.pos++
 	s.depth++
-	return members(s, func(key []byte, flags strFlags) error {
-		if f := keys.find(key, flags); f >= 0 {
-			return member(f)
-		}
-		return s.skip()
-	})
+	return fields(s, keys, memo, member)
 }
 
 // array decodes an array field: null sets it to nil (returned as isNull), [] to an empty slice;
@@ -590,14 +634,17 @@ func (d *signInDecoder) array(field string, limit int, elem func(i int) error) (
 	}
 	s.pos++
 	s.depth++
+	outer := s.memoElem
 	err = elements(s, func(i int) error {
 		n = i + 1
 		if i >= limit {
 			d.fail(fmt.Errorf("%s: more than %d elements", field, limit))
 			return s.skip()
 		}
+		s.memoElem = uint32(i)
 		return elem(i)
 	})
+	s.memoElem = outer
 	return false, n, err
 }
 
@@ -641,7 +688,7 @@ func (d *signInDecoder) stepList(dst *[]AuthenticationDetail) error {
 		if i < len(old) {
 			e = old[i]
 		}
-		err := d.object("authenticationDetails", stepKeys, func(f int) error {
+		err := d.object("authenticationDetails", stepKeys, &d.memos[memoStep], func(f int) error {
 			switch f {
 			case 0:
 				return d.str(&e.AuthenticationMethod, "authenticationDetails.authenticationMethod", &fShort)
@@ -681,7 +728,7 @@ func (d *signInDecoder) providers(dst *[]AuthenticationRequirementPolicy) error 
 		if i < len(old) {
 			e = old[i]
 		}
-		err := d.object("authenticationRequirementPolicies", providerKeys, func(f int) error {
+		err := d.object("authenticationRequirementPolicies", providerKeys, &d.memos[memoProvider], func(f int) error {
 			if f == 0 {
 				return d.str(&e.RequirementProvider, "authenticationRequirementPolicies.requirementProvider", &fShort)
 			}
@@ -704,7 +751,19 @@ func (d *signInDecoder) providers(dst *[]AuthenticationRequirementPolicy) error 
 	return nil
 }
 
+// copyStrings appends list to the page's string slab and returns the copy; empty lists (nil or
+// not) are returned as they are.
+func (d *signInDecoder) copyStrings(list []string) []string {
+	if len(list) == 0 {
+		return list
+	}
+	start := len(d.strs)
+	d.strs = append(d.strs, list...)
+	return d.strs[start:len(d.strs):len(d.strs)]
+}
+
 func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error {
+	s := &d.s
 	old := *dst
 	start := len(d.policies)
 	isNull, n, err := d.array("appliedConditionalAccessPolicies", maxRowCAPolicies, func(i int) error {
@@ -712,7 +771,25 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 		if i < len(old) {
 			e = old[i]
 		}
-		err := d.object("appliedConditionalAccessPolicies", policyKeys, func(f int) error {
+		// Policy i of a row is usually the same bytes as policy i of the row before (see
+		// policyMemo). Not when the key came twice in the row: then the element starts from the
+		// earlier one, which fields absent from the bytes keep.
+		var memo *policyMemoEntry
+		if i >= len(old) && i < len(d.policyMemo) {
+			memo = &d.policyMemo[i]
+			if s.memoHit(memo.from, memo.to) {
+				s.pos += int(memo.to - memo.from)
+				e = memo.p
+				// The row gets lists of its own, in the page's slab like any decoded list, so
+				// that rows share no arrays and the page's decoded size is counted as before.
+				e.EnforcedGrantControls = d.copyStrings(e.EnforcedGrantControls)
+				e.EnforcedSessionControls = d.copyStrings(e.EnforcedSessionControls)
+				d.policies = append(d.policies, e)
+				return nil
+			}
+		}
+		from := s.pos
+		err := d.object("appliedConditionalAccessPolicies", policyKeys, &d.memos[memoPolicy], func(f int) error {
 			switch f {
 			case 0:
 				return d.str(&e.ID, "appliedConditionalAccessPolicies.id", &fInternedID)
@@ -726,6 +803,12 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 			return d.strings(&e.EnforcedSessionControls, "appliedConditionalAccessPolicies.enforcedSessionControls")
 		})
 		d.policies = append(d.policies, e)
+		// Remembered only if the bytes decoded to this policy on their own: an object (where it
+		// ends does not depend on what follows), and no error and nothing nested too deep so far in
+		// the row (both are sticky: a row with either keeps nothing, and str stops storing).
+		if memo != nil && err == nil && d.rowErr == nil && !s.deep && s.buf[from] == '{' && s.pos <= maxMemoOffset {
+			*memo = policyMemoEntry{from: int32(from), to: int32(s.pos), p: e}
+		}
 		return err
 	})
 	if err != nil || d.rowErr != nil {

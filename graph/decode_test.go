@@ -166,6 +166,42 @@ var equivalenceCases = []struct{ name, body string }{
 	{"whitespace everywhere", " \t\r\n{ \"value\" : [ { \"id\" : \"a\" , \"signInEventTypes\" : [ \"x\" , \"y\" ] , \"status\" : { \"errorCode\" : 7 } } , null ] , \"@odata.nextLink\" : \"n\" } \n"},
 	{"unknown nested values", `{"x":{"a":[1,2,{"b":[true,false,null,"s",-1.5e+10,0.5E-3]}]},"value":[{"id":"a","y":[[[[{}]]]],"z":{"":{"":""}},"deviceDetail":{"isCompliant":false}}],"w":[]}`},
 	{"empty and odd keys", `{"value":[{"":"x","id":"a","Id ":"b","i":"c","idx":"d"}]}`},
+	// The memos (memo.go) compare each string, skipped value and policy with the one at the same
+	// place in the rows before: each case repeats a row, then varies it just past what a wrong
+	// comparison would look at.
+	{"memo: key, then a longer and a shorter key", pageOf(`{"id":"a","xy":1}`, `{"id":"b","xy":1}`, `{"id":"c","xyz":1}`, `{"id":"d","x":1}`)},
+	{"memo: known key where an unknown one was", pageOf(`{"ab":"1","id":"a"}`, `{"ab":"1","id":"b"}`, `{"id":"c","ab":"1"}`)},
+	{"memo: folded keys", pageOf(`{"ID":"a","USERTYPE":"m"}`, `{"ID":"b","USERTYPE":"m"}`, `{"Id":"c","userType":"n"}`, `{"iD":"d","UserType":"m"}`)},
+	{"memo: escaped keys", pageOf(`{"i\u0064":"a","x\"":1}`, `{"i\u0064":"b","x\"":1}`, `{"\u0069d":"c","x\\":1}`, `{"i\u0064x":"d"}`)},
+	{"memo: number, then a longer number", pageOf(`{"id":"a","n":12,"m":{"k":12}}`, `{"id":"b","n":12,"m":{"k":12}}`, `{"id":"c","n":123,"m":{"k":123}}`, `{"id":"d","n":12.5,"m":{"k":12e1}}`, `{"id":"e","n":12}`)},
+	{"memo: literal, then the same at the end of the row", pageOf(`{"id":"a","t":true,"u":null}`, `{"id":"b","t":true,"u":null}`, `{"id":"c","u":null,"t":true}`)},
+	{"memo: escaped quote and backslash before the closing quote", pageOf(`{"id":"a","userType":"a\"b","clientAppUsed":"a\\","x":["a\\","\"\\\""]}`,
+		`{"id":"b","userType":"a\"b","clientAppUsed":"a\\","x":["a\\","\"\\\""]}`, `{"id":"c","userType":"a\"bc","clientAppUsed":"a\\\"","x":["a\\\"","\"\\\"\\"]}`,
+		`{"id":"d","userType":"a\\","clientAppUsed":"a\"b","x":["\"\\\""]}`)},
+	{"memo: a value that is a prefix of the one before", pageOf(`{"id":"a","userType":"member","x":"member"}`, `{"id":"b","userType":"member2","x":"member2"}`, `{"id":"c","userType":"membe","x":"membe"}`, `{"id":"d","userType":"member","x":"member"}`)},
+	{"memo: strings across word boundaries", pageOf(`{"id":"a","userType":"123456789abcdef0","x":["1234567","12345678","123456789","123456789abcdef","123456789abcdef0","123456789abcdef01"]}`,
+		`{"id":"b","userType":"123456789abcdef0","x":["1234567","12345678","123456789","123456789abcdef","123456789abcdef0","123456789abcdef01"]}`,
+		`{"id":"c","userType":"123456789abcdef1","x":["1234568","12345679","12345678a","123456789abcdeg","123456789abcdef1","123456789abcdef02"]}`,
+		`{"id":"d","userType":"223456789abcdef0","x":["2234567","22345678","223456789","223456789abcdef","223456789abcdef0","223456789abcdef01"]}`)},
+	{"memo: nested arrays in skipped values", pageOf(`{"id":"a","x":[[1,[2]],{"k":[[]]}]}`, `{"id":"b","x":[[1,[2]],{"k":[[]]}]}`, `{"id":"c","x":[[1,[2]],{"k":[[],[3]]}]}`, `{"id":"d","x":[[1,[2]],{"k":[[]]},[]]}`)},
+	{"memo: same policies, then changed", pageOf(`{"id":"a","appliedConditionalAccessPolicies":[{"id":"p","displayName":"P","result":"success","enforcedGrantControls":["Mfa"]},{"id":"q","result":"notApplied"}]}`,
+		`{"id":"b","appliedConditionalAccessPolicies":[{"id":"p","displayName":"P","result":"success","enforcedGrantControls":["Mfa"]},{"id":"q","result":"notApplied"}]}`,
+		`{"id":"c","appliedConditionalAccessPolicies":[{"id":"q","result":"notApplied"},{"id":"p","displayName":"P","result":"success","enforcedGrantControls":["Mfa"]}]}`,
+		`{"id":"d","appliedConditionalAccessPolicies":[{"id":"p","displayName":"P","result":"failure","enforcedGrantControls":["Mfa","Block"]},{"id":"q","result":"notApplied"}]}`)},
+	// The second array starts from the first one's elements (encoding/json): a remembered policy
+	// decoded from scratch is not what its bytes give there. The space before the first array's
+	// second element keeps it out of the memo (a remembered element starts with its brace), so
+	// the second array's second element is the bytes remembered from row a.
+	{"memo: remembered policy in a repeated key", pageOf(`{"id":"a","appliedConditionalAccessPolicies":[{"id":"o"},{"id":"p","result":"success"}]}`,
+		`{"id":"b","appliedConditionalAccessPolicies":[{"id":"o"}, {"displayName":"D","enforcedGrantControls":["Mfa"]}],"appliedConditionalAccessPolicies":[{"id":"o"},{"id":"p","result":"success"}]}`)},
+	{"memo: truncated in a remembered string", `{"value":[{"id":"a","x":{"k":"vvvvvvvvvvvv"}},{"id":"b","x":{"k":"vvvvvv`},
+	{"memo: truncated after a remembered value", `{"value":[{"id":"a","x":{"k":"vvvvvvvvvvvv"},"y":1},{"id":"b","x":{"k":"vvvvvvvvvvvv"}`},
+	{"memo: truncated after a remembered number", `{"value":[{"id":"a","x":12345},{"id":"b","x":12345`},
+	{"memo: truncated in a remembered policy", `{"value":[{"id":"a","appliedConditionalAccessPolicies":[{"id":"p","result":"success"}]},{"id":"b","appliedConditionalAccessPolicies":[{"id":"p","result":"succ`},
+	{"memo: invalid after a remembered prefix", pageOf(`{"id":"a","x":["ab",1]}`, `{"id":"b","x":["ab",1,]}`)},
+	{"memo: control byte after a remembered prefix", pageOf(`{"id":"a","x":["ab"]}`, "{\"id\":\"b\",\"x\":[\"ab\x01\"]}")},
+	{"memo: literal with a tail after a remembered one", pageOf(`{"id":"a","t":true}`, `{"id":"b","t":truex}`)},
+	{"memo: number with a bad tail after a remembered one", pageOf(`{"id":"a","n":12}`, `{"id":"b","n":12e}`)},
 	{"syntax: trailing comma in array", `{"value":[{"id":"a"},]}`},
 	{"syntax: trailing comma in object", `{"value":[{"id":"a",}]}`},
 	{"syntax: missing colon", `{"value":[{"id" "a"}]}`},
@@ -200,6 +236,9 @@ var equivalenceCases = []struct{ name, body string }{
 	{"nesting within encoding/json's limit", `{"value":[{"id":"a","x":` + strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}]}`},
 }
 
+// pageOf is a sign-ins page of the given rows.
+func pageOf(rows ...string) string { return `{"value":[` + strings.Join(rows, ",") + `]}` }
+
 // TestDecodeMatchesEncodingJSON decodes every fixture page and each equivalence case both ways and
 // compares the results field by field.
 func TestDecodeMatchesEncodingJSON(t *testing.T) {
@@ -209,7 +248,11 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodies := map[string][]byte{"benchmark page": bench,
+	distinct, err := distinctRowsPage(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string][]byte{"benchmark page": bench, "rows that share no value": distinct,
 		"realistic row": []byte(`{"value":[` + string(graphtest.SignInRow()) + `]}`)}
 	for _, name := range []string{"page1.json", "page2.json", "page3.json", "page_malformed_row.json", "page_truncated.json"} {
 		bodies[name] = fixture(t, name, "https://graph.example")
@@ -355,6 +398,10 @@ func bounded(p decodedPage[SignIn]) decodedPage[SignIn] {
 func TestDecodeHostileRows(t *testing.T) {
 	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
 	deepObj := strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000)
+	// The page object, "value" and the row are levels 1 to 3: a member nested 9,999 levels
+	// reaches level 10,002, past maxDepth; 100 levels are far inside it.
+	deep9999 := strings.Repeat("[", 9999) + strings.Repeat("]", 9999)
+	deep100 := strings.Repeat(`{"a":[`, 50) + strings.Repeat("]}", 50)
 	big := strings.Repeat("x", 1<<20)
 	accents := strings.Repeat("é", 2000) // 2 bytes each: a cut must not split one
 	list := func(n int, elem string) string {
@@ -416,6 +463,25 @@ func TestDecodeHostileRows(t *testing.T) {
 			check: func(t *testing.T, rows []SignIn) {
 				if rows[1].UserType != strings.Repeat("x", 255) {
 					t.Errorf("userType = %q", rows[1].UserType)
+				}
+			}},
+		// The memos (memo.go) must not let a row the same bytes as a malformed one pass.
+		{name: "twice a field nested 20,000 levels", rows: []string{`{"id":"deep","x":` + deep + `}`, `{"id":"deep","x":` + deep + `}`}, wantMalformed: 2},
+		{name: "twice a field nested 9,999 levels", rows: []string{`{"id":"deep","x":` + deep9999 + `}`, `{"id":"deep","x":` + deep9999 + `}`}, wantMalformed: 2},
+		{name: "twice a field nested 100 levels", rows: []string{`{"id":"a","x":` + deep100 + `}`, `{"id":"b","x":` + deep100 + `}`}},
+		{name: "twice a policy with a field nested 20,000 levels", rows: []string{`{"id":"deep","appliedConditionalAccessPolicies":[{"id":"p","x":` + deep + `}]}`,
+			`{"id":"deep","appliedConditionalAccessPolicies":[{"id":"p","x":` + deep + `}]}`}, wantMalformed: 2},
+		{name: "twice a policy id of 129 bytes", rows: []string{`{"id":"r","appliedConditionalAccessPolicies":[{"id":"` + strings.Repeat("a", 129) + `"}]}`,
+			`{"id":"r","appliedConditionalAccessPolicies":[{"id":"` + strings.Repeat("a", 129) + `"}]}`}, wantMalformed: 2},
+		{name: "twice 65 grant controls", rows: []string{`{"id":"r","appliedConditionalAccessPolicies":[{"enforcedGrantControls":` + list(65, `"Mfa"`) + `}]}`,
+			`{"id":"r","appliedConditionalAccessPolicies":[{"enforcedGrantControls":` + list(65, `"Mfa"`) + `}]}`}, wantMalformed: 2},
+		{name: "twice an app id of 129 bytes", rows: []string{`{"id":"r","appId":"` + strings.Repeat("a", 129) + `"}`, `{"id":"r","appId":"` + strings.Repeat("a", 129) + `"}`}, wantMalformed: 2},
+		{name: "twice a cut user type", rows: []string{`{"id":"r","userType":"` + strings.Repeat("x", 300) + `"}`, `{"id":"s","userType":"` + strings.Repeat("x", 300) + `"}`},
+			check: func(t *testing.T, rows []SignIn) {
+				for _, r := range rows[1:3] {
+					if r.UserType != strings.Repeat("x", 256) {
+						t.Errorf("row %s: userType of %d bytes, want 256", r.ID, len(r.UserType))
+					}
 				}
 			}},
 		{name: "65 event types", rows: []string{`{"id":"r","signInEventTypes":` + list(65, `"x"`) + `}`}, wantMalformed: 1},
@@ -531,6 +597,11 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	f.Add(graphtest.SignInRow())
 	f.Add([]byte(`{"value":[` + string(graphtest.SignInRow()) + `]}`))
+	// Rows that repeat, so that mutations reach the memos (memo.go) with something remembered.
+	f.Add([]byte(`{"value":[` + string(graphtest.SignInRow()) + `,` + string(graphtest.SignInRow()) + `]}`))
+	if three, err := graphtest.SignInPage(3); err == nil {
+		f.Add(three)
+	}
 	f.Add([]byte(`{"value":[null,{"id":"x"},"s",1,{"id":"y","status":{"errorCode":1e99}}]}`))
 	f.Add([]byte(`{"value":[{"id":"a","authenticationDetails":[{"succeeded":"yes"}]}],"@odata.nextLink":"x"}`))
 	for _, c := range equivalenceCases {

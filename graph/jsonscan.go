@@ -15,7 +15,8 @@ const maxDepth = 10000
 
 // scanner is a JSON tokenizer over a byte slice. It validates everything it reads, skipped
 // values included, against the JSON grammar as encoding/json does, so skipping needs no separate
-// validation pass. Errors it returns are syntax errors: the page cannot be trusted past them.
+// validation pass (bytes found equal to ones it validated earlier in the page count as validated:
+// memo.go). Errors it returns are syntax errors: the page cannot be trusted past them.
 type scanner struct {
 	buf    []byte
 	pos    int
@@ -24,6 +25,14 @@ type scanner struct {
 	kinds  []uint64 // skip's container stack, one bit per level: 1 for an object
 	kind0  [4]uint64
 	keyBuf []byte // an escaped key, decoded
+
+	// Remembered string tokens (memo.go); memo is nil when not in use.
+	memo     *tokenMemo
+	memoCtx  uint32 // the context of the member being read (memoContext)
+	memoElem uint32 // the element being read of the innermost decoded array
+	memoSeq  uint32 // strings met so far while skipping the member's value
+	memoSkip bool   // whether the skip in progress uses memo
+	skipNest int    // the deepest level skipValue opened since it was last reset
 }
 
 func newScanner(buf []byte) scanner { return scanner{buf: buf} }
@@ -293,13 +302,17 @@ func (s *scanner) scalar() error {
 // skip consumes one value of any kind, validating it. Containers are walked iteratively with one
 // bit per level, so hostile nesting costs neither stack nor more than an eighth of its own size.
 func (s *scanner) skip() error {
+	s.memoSkip = false
+	return s.skipValue()
+}
+
+func (s *scanner) skipValue() error {
 	c, err := s.peek()
 	if err != nil {
 		return err
 	}
 	if c == '"' {
-		_, _, err := s.str()
-		return err
+		return s.skipStr()
 	}
 	if c != '{' && c != '[' {
 		return s.scalar()
@@ -316,11 +329,12 @@ next:
 			return err
 		}
 		if c == '"' {
-			if _, _, err := s.str(); err != nil {
+			if err := s.skipStr(); err != nil {
 				return err
 			}
 		} else if c == '{' || c == '[' {
 			d++
+			s.skipNest = max(s.skipNest, d)
 			s.setKind(d, c == '{')
 			if s.depth+d > maxDepth {
 				s.deep = true
@@ -386,7 +400,7 @@ func (s *scanner) key() error {
 	if c != '"' {
 		return s.errorf("invalid character %q looking for beginning of object key", c)
 	}
-	if _, _, err := s.str(); err != nil {
+	if err := s.skipStr(); err != nil {
 		return err
 	}
 	if s.pos < len(s.buf) && s.buf[s.pos] == ':' {
