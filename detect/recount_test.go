@@ -17,9 +17,9 @@ func bruteDistribution(d *Detector) PromptDistribution {
 		AtMost: make([]int, len(bounds)), MoreThan: make([]int, len(bounds)),
 	}
 	from := (d.now - int64(d.s.PromptWindow)) / int64(time.Second)
-	for _, u := range d.users {
+	for _, u := range d.users.all() {
 		n := 0
-		for _, p := range u.prompts {
+		for _, p := range d.promptsOf(u) {
 			if int64(p.sec) > from {
 				n++
 			}
@@ -49,8 +49,8 @@ func heldPrompts(d *Detector) (held, in int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	from := (d.now - int64(d.s.PromptWindow)) / int64(time.Second)
-	for _, u := range d.users {
-		for _, p := range u.prompts {
+	for _, u := range d.users.all() {
+		for _, p := range d.promptsOf(u) {
 			held++
 			if int64(p.sec) > from {
 				in++
@@ -58,4 +58,15 @@ func heldPrompts(d *Detector) (held, in int) {
 		}
 	}
 	return held, in
+}
+
+// heldBy returns the prompts held for a user.
+func heldBy(d *Detector, userID string) []prompt {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, _ := d.users.get(userKey(userID))
+	if u == nil {
+		return nil
+	}
+	return slices.Clone(d.promptsOf(u))
 }
