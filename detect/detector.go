@@ -30,8 +30,9 @@ type Detector struct {
 	now      int64 // the latest now given, Unix ns
 	final    int64 // the latest final given to Advance, Unix ns; 0 before the first
 	users    *userTable
-	details  map[uint64]*detail  // of the users with hasD
-	more     map[uint64][]prompt // the prompts of users with more than inlinePrompts
+	exts     []ext    // by user.x - 1
+	freeExts []uint32 // indexes of unused exts
+	nDetails int      // users with a detail
 	episodes map[string]*episode
 	open     map[*episode]struct{} // episodes not concluded yet
 	promptQ  dueQueue[promptDue]   // users by their earliest prompt (Unix s), against now
@@ -118,8 +119,6 @@ func New(s Settings) (*Detector, error) {
 	d := &Detector{
 		s:        s,
 		users:    &userTable{},
-		details:  map[uint64]*detail{},
-		more:     map[uint64][]prompt{},
 		episodes: map[string]*episode{},
 		open:     map[*episode]struct{}{},
 		intern:   map[string]string{},
@@ -219,17 +218,16 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	}
 	dup := false
 	if usePrompt {
-		before := d.earliest(u)
-		dup = d.addPrompt(u, uint32(t.Unix()), rowKey(ev.ID)) || dup
-		if d.earliest(u) != before {
+		again, first := d.addPrompt(u, uint32(t.Unix()), rowKey(ev.ID))
+		if first {
 			d.schedulePrompt(u, rec)
 		}
+		dup = again
 	}
 	if useDetail {
-		dup = d.addDetail(u, ev, uid, fl, at) || dup
-		if dd := d.detailOf(u); dd != nil {
-			d.scheduleDetail(key, dd)
-		}
+		dd, again := d.addDetail(u, ev, uid, fl, at)
+		d.scheduleDetail(key, dd)
+		dup = again || dup
 	}
 	if dup {
 		d.self.duplicates++
@@ -239,19 +237,51 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 
 // detailOf returns the user's detail, nil when none.
 func (d *Detector) detailOf(u *user) *detail {
-	if !u.hasD {
+	if u.x == 0 {
 		return nil
 	}
-	return d.details[u.key]
+	return d.exts[u.x-1].d
 }
 
 func (d *Detector) setDetail(u *user, dd *detail) {
-	if dd == nil {
-		delete(d.details, u.key)
-	} else {
-		d.details[u.key] = dd
+	had := d.detailOf(u) != nil
+	if !had && dd == nil {
+		return
 	}
-	u.hasD = dd != nil
+	if had != (dd != nil) {
+		if had {
+			d.nDetails--
+		} else {
+			d.nDetails++
+		}
+	}
+	d.ext(u).d = dd
+	d.dropExt(u)
+}
+
+// ext returns the user's ext, making one if it has none; valid until another ext is made.
+func (d *Detector) ext(u *user) *ext {
+	if u.x == 0 {
+		if n := len(d.freeExts); n > 0 {
+			u.x = d.freeExts[n-1] + 1
+			d.freeExts = d.freeExts[:n-1]
+		} else {
+			d.exts = append(d.exts, ext{})
+			u.x = uint32(len(d.exts))
+		}
+	}
+	return &d.exts[u.x-1]
+}
+
+// dropExt frees the user's ext when it holds nothing.
+func (d *Detector) dropExt(u *user) {
+	if u.x == 0 {
+		return
+	}
+	if e := &d.exts[u.x-1]; e.more == nil && e.d == nil {
+		d.freeExts = append(d.freeExts, u.x-1)
+		u.x = 0
+	}
 }
 
 // str clips a string and shares one copy of the repeated ones.
@@ -266,8 +296,9 @@ func (d *Detector) str(s string) string {
 	return s
 }
 
-// addDetail places a row in the user's detection windows; it reports a duplicate.
-func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64) bool {
+// addDetail places a row in the user's detection windows; it returns the user's detail and
+// reports a duplicate.
+func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64) (*detail, bool) {
 	dd := d.detailOf(u)
 	if dd == nil {
 		dd = &detail{due: math.MaxInt64}
@@ -279,16 +310,16 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64)
 	}
 	row := clip(ev.ID)
 	if fl&fDetail == fSuccess {
-		return d.addSuccess(dd, ref{at, row})
+		return dd, d.addSuccess(dd, ref{at, row})
 	}
 	i, found := slices.BinarySearchFunc(dd.events, ref{at, row}, cmpEventRef)
 	if found {
-		return true
+		return dd, true
 	}
 	if len(dd.events) >= d.s.MaxEventsPerUser {
 		d.self.rowCapHits++
 		if i == 0 {
-			return false // the new row is the oldest: it is the one that goes
+			return dd, false // the new row is the oldest: it is the one that goes
 		}
 		dd.events = slices.Delete(dd.events, 0, 1)
 		d.nRows--
@@ -302,7 +333,7 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64)
 	})
 	d.nRows++
 	d.place(dd, i)
-	return false
+	return dd, false
 }
 
 // addSuccess keeps a completed MFA, which ends the open episodes it follows (and those that
@@ -620,7 +651,7 @@ func (d *Detector) advance() {
 			// Once concluded it can be forgotten by its user: schedule that.
 			key := userKey(e.userID)
 			d.touch(key)
-			if u, _ := d.users.get(key); u != nil && u.hasD {
+			if u, _ := d.users.get(key); u != nil && d.detailOf(u) != nil {
 				d.scheduleDetail(key, d.detailOf(u))
 			}
 		}
@@ -651,11 +682,11 @@ func (d *Detector) advance() {
 			break
 		}
 		u, _ := d.users.get(q.key)
-		if u == nil || !u.hasD {
+		if u == nil {
 			continue
 		}
 		dd := d.detailOf(u)
-		if dd.due != q.at {
+		if dd == nil || dd.due != q.at {
 			continue
 		}
 		d.touch(q.key)
@@ -703,7 +734,7 @@ func (d *Detector) earliest(u *user) int64 {
 	if u.n <= inlinePrompts {
 		return int64(u.in[0].sec)
 	}
-	return int64(d.more[u.key][0].sec)
+	return int64(d.exts[u.x-1].more[0].sec)
 }
 
 // promptDueUser returns the user of a promptQ entry, false when the entry is stale: the user's
@@ -748,15 +779,14 @@ func (d *Detector) rebuildPromptQ() {
 // whose entries name records.
 func (d *Detector) compact() {
 	d.users = d.users.compacted()
-	details := make(map[uint64]*detail, len(d.details))
-	for k, v := range d.details {
-		details[k] = v
+	exts := make([]ext, 0, len(d.exts)-len(d.freeExts))
+	for _, u := range d.users.all() {
+		if u.x != 0 {
+			exts = append(exts, d.exts[u.x-1])
+			u.x = uint32(len(exts))
+		}
 	}
-	more := make(map[uint64][]prompt, len(d.more))
-	for k, v := range d.more {
-		more[k] = v
-	}
-	d.details, d.more = details, more
+	d.exts, d.freeExts = exts, nil
 	d.rebuildPromptQ()
 	d.rebuildDetailQ()
 }
@@ -781,7 +811,7 @@ func (d *Detector) scheduleDetail(key uint64, dd *detail) {
 		dd.due = at
 		if at != math.MaxInt64 {
 			d.detailQ.push(due{at, key})
-			if len(d.detailQ) > 2*len(d.details)+d.queueSlack {
+			if len(d.detailQ) > 2*d.nDetails+d.queueSlack {
 				d.rebuildDetailQ()
 			}
 		}
@@ -791,10 +821,10 @@ func (d *Detector) scheduleDetail(key uint64, dd *detail) {
 // rebuildDetailQ makes the detail queue again from the details, dropping the stale entries
 // (as rebuildPromptQ).
 func (d *Detector) rebuildDetailQ() {
-	q := make(dueQueue[due], 0, len(d.details)+len(d.details)/8+16)
-	for key, dd := range d.details {
-		if dd.due != math.MaxInt64 {
-			q = append(q, due{dd.due, key})
+	q := make(dueQueue[due], 0, d.nDetails+d.nDetails/8+16)
+	for _, u := range d.users.all() {
+		if dd := d.detailOf(u); dd != nil && dd.due != math.MaxInt64 {
+			q = append(q, due{dd.due, u.key})
 		}
 	}
 	q.heapify()
@@ -802,7 +832,7 @@ func (d *Detector) rebuildDetailQ() {
 }
 
 func (d *Detector) dropIfEmpty(u *user) {
-	if u.n == 0 && !u.hasD {
+	if u.n == 0 && u.x == 0 {
 		d.users.remove(u.key)
 	}
 }

@@ -145,16 +145,25 @@ func (r *propRun) check() {
 	// The counts by prompts held, every user with prompts in the queue, the queue in
 	// proportion to the users, the index holding exactly the live records.
 	counts := make([]int, len(d.promptUsers))
-	live := 0
+	live, exts, details := 0, 0, 0
 	for rec, u := range d.users.all() {
 		live++
 		if got, _ := d.users.get(u.key); got != u {
 			t.Fatalf("user %x not found by its key", u.key)
 		}
-		if u.hasD != (d.details[u.key] != nil) || (u.n > inlinePrompts) != (d.more[u.key] != nil) {
-			t.Fatalf("user %x: hasD %v, n %d, details and more disagree", u.key, u.hasD, u.n)
+		if u.x != 0 {
+			exts++
+			if e := d.exts[u.x-1]; (e.more == nil && e.d == nil) || (u.n > inlinePrompts) != (e.more != nil) ||
+				(e.more != nil && len(e.more) != int(u.n)) {
+				t.Fatalf("user %x: %d prompts, ext %+v", u.key, u.n, e)
+			}
+			if d.exts[u.x-1].d != nil {
+				details++
+			}
+		} else if u.n > inlinePrompts {
+			t.Fatalf("user %x: %d prompts and no ext", u.key, u.n)
 		}
-		if u.n == 0 && !u.hasD {
+		if u.n == 0 && u.x == 0 {
 			t.Fatalf("user %x held with nothing", u.key)
 		}
 		if u.n == 0 {
@@ -169,27 +178,29 @@ func (r *propRun) check() {
 			t.Fatalf("user %x has no prompt queue entry for its earliest prompt", u.key)
 		}
 	}
-	if live != d.users.len() || len(d.details) > live || len(d.more) > live {
-		t.Fatalf("%d live records, len %d, %d details, %d more", live, d.users.len(), len(d.details), len(d.more))
+	if live != d.users.len() || details != d.nDetails || exts != len(d.exts)-len(d.freeExts) {
+		t.Fatalf("%d live records, len %d, %d details (counted %d), %d exts used of %d, %d free",
+			live, d.users.len(), details, d.nDetails, exts, len(d.exts), len(d.freeExts))
 	}
 	for n := 1; n < len(counts); n++ {
 		if counts[n] != d.promptUsers[n] {
 			t.Fatalf("%d users hold %d prompts, counted %d", counts[n], n, d.promptUsers[n])
 		}
 	}
-	if len(d.promptQ) > 2*d.nPrompted+d.queueSlack || len(d.detailQ) > 2*len(d.details)+d.queueSlack {
-		t.Fatalf("queues of %d and %d for %d and %d users", len(d.promptQ), len(d.detailQ), d.nPrompted, len(d.details))
+	if len(d.promptQ) > 2*d.nPrompted+d.queueSlack || len(d.detailQ) > 2*d.nDetails+d.queueSlack {
+		t.Fatalf("queues of %d and %d for %d and %d users", len(d.promptQ), len(d.detailQ), d.nPrompted, d.nDetails)
 	}
-	for key, dd := range d.details {
-		if dd.due == math.MaxInt64 {
+	for _, u := range d.users.all() {
+		dd := d.detailOf(u)
+		if dd == nil || dd.due == math.MaxInt64 {
 			continue
 		}
 		found := false
 		for _, q := range d.detailQ {
-			found = found || q == due{dd.due, key}
+			found = found || q == due{dd.due, u.key}
 		}
 		if !found {
-			t.Fatalf("user %x has no detail queue entry", key)
+			t.Fatalf("user %x has no detail queue entry", u.key)
 		}
 	}
 }
@@ -253,8 +264,8 @@ func TestUserTableShrinksAfterAPeak(t *testing.T) {
 		rows = append(rows, row(u, fmt.Sprintf("p-%d", i), time.Duration(i)*time.Second, "satisfied", push, "expired_by_tenant_policy"))
 		if i%50 == 0 { // a few stay: prompted again later, with rows in a detection window
 			rows = append(rows, success(u, fmt.Sprintf("q-%d", i), 20*time.Hour+time.Duration(i)*time.Second),
-				decline(u, fmt.Sprintf("r-%d", i), 20*time.Hour+time.Duration(i)*time.Second),
-				prompts(u, fmt.Sprintf("m-%d", i), 5, 20*time.Hour, time.Minute)[4])
+				decline(u, fmt.Sprintf("r-%d", i), 20*time.Hour+time.Duration(i)*time.Second))
+			rows = append(rows, prompts(u, fmt.Sprintf("m-%d", i), 4, 20*time.Hour, time.Minute)...)
 		}
 	}
 	now := 23 * time.Hour
@@ -279,6 +290,10 @@ func TestUserTableShrinksAfterAPeak(t *testing.T) {
 	}
 	if len(d.promptQ) > 2*d.nPrompted+1024 {
 		t.Errorf("prompt queue of %d for %d users", len(d.promptQ), d.nPrompted)
+	}
+	// Each of them holds 6 prompts (more than inline), no detail any more.
+	if len(d.exts) != 200 || len(d.freeExts) != 0 || d.nDetails != 0 {
+		t.Errorf("%d exts, %d free, %d details; want 200, 0, 0", len(d.exts), len(d.freeExts), d.nDetails)
 	}
 	// The same state through a restore (which builds everything afresh) gives the same export
 	// and snapshot.

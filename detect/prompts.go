@@ -23,7 +23,7 @@ func (d *Detector) promptsOf(u *user) []prompt {
 	if u.n <= inlinePrompts {
 		return u.in[:u.n]
 	}
-	return d.more[u.key]
+	return d.exts[u.x-1].more
 }
 
 // storePrompts makes ps the user's prompts (ps may alias what promptsOf returned) and keeps
@@ -44,10 +44,11 @@ func (d *Detector) storePrompts(u *user, ps []prompt) {
 		copy(u.in[:], ps)
 		clear(u.in[n:])
 		if old > inlinePrompts {
-			delete(d.more, u.key)
+			d.exts[u.x-1].more = nil
+			d.dropExt(u)
 		}
 	} else {
-		d.more[u.key] = ps
+		d.ext(u).more = ps
 	}
 	u.n = uint16(n)
 }
@@ -56,24 +57,26 @@ func (d *Detector) storePrompts(u *user, ps []prompt) {
 // promptKeep prompts are kept: to tell whether a user had more than N prompts in the window, the
 // (N+1)th latest is all that matters. That keeps duplicate detection exact too: a prompt that
 // fell off the list is older than every prompt on it, so the same row fed again falls off again.
-func (d *Detector) addPrompt(u *user, sec, row uint32) bool {
+// first tells whether the earliest prompt changed (the user's promptQ entry with it).
+func (d *Detector) addPrompt(u *user, sec, row uint32) (dup, first bool) {
 	p := prompt{sec, row}
 	ps := d.promptsOf(u)
 	i, found := slices.BinarySearchFunc(ps, p, cmpPrompt)
 	if found {
-		return true
+		return true, false
 	}
 	if len(ps) >= d.s.promptKeep() {
 		if i == 0 {
-			return false
+			return false, false
 		}
 		ps = slices.Delete(ps, 0, 1)
 		i--
+		first = true
 	}
 	// Inline, ps has the capacity of the record's array: Insert moves it to a new array when
 	// it outgrows it.
 	d.storePrompts(u, slices.Insert(ps, i, p))
-	return false
+	return false, first || i == 0
 }
 
 // prunePrompts drops the user's prompts at or before from (Unix seconds): the window is

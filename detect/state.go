@@ -359,7 +359,7 @@ func Restore(s Settings, st State) (*Detector, error) {
 		if u == nil {
 			u, _ = d.users.add(key)
 		}
-		if u.hasD {
+		if d.detailOf(u) != nil {
 			return nil, fmt.Errorf("%w: user %s twice", errCorrupt, us.UserID)
 		}
 		dd := &detail{userID: us.UserID, upn: us.UPN, due: math.MaxInt64}

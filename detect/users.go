@@ -7,9 +7,8 @@ import "iter"
 // memory. A Go map of pointers cost about 150 bytes a user (the map's slot, the user struct, the
 // prompt slice and its array, the queue entry); here one costs about 60:
 //   - a user is a 40-byte record in chunks of records (never moved, so a *user stays valid until
-//     the record is freed): its key and up to inlinePrompts prompts inline; the rare user with
-//     more prompts keeps them in Detector.more, the one with rows in a detection window its
-//     detail in Detector.details;
+//     the record is freed): its key and up to inlinePrompts prompts inline; the rarer user with
+//     more prompts, or with rows in a detection window, has an ext (Detector.exts) besides;
 //   - the index from key to record is an open-addressed table of 4-byte record numbers (a Go
 //     map[uint64]uint32 costs 24 to 38 bytes an entry, its slots are 16 bytes and half empty
 //     after each growth);
@@ -28,9 +27,15 @@ const inlinePrompts = 3
 type user struct {
 	key  uint64
 	in   [inlinePrompts]prompt // the prompts, sorted, while n <= inlinePrompts
-	n    uint16                // prompts held: in[:n], or Detector.more[key] beyond inlinePrompts
-	hasD bool                  // Detector.details holds the user's detail
+	n    uint16                // prompts held: in[:n], or in the ext beyond inlinePrompts
 	live bool                  // false: the record is free
+	x    uint32                // 1 + the index of the user's ext in Detector.exts, 0 for none
+}
+
+// ext is what a minority of users hold besides their record.
+type ext struct {
+	more []prompt // the prompts, when more than inlinePrompts
+	d    *detail
 }
 
 const chunkSize = 1024
