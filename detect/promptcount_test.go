@@ -243,8 +243,12 @@ func TestPromptCountsEqualARecount(t *testing.T) {
 		total.dupFeeds += r.dupFeeds
 		total.fullLists += r.fullLists
 		total.twiceDue += r.twiceDue
-		if seed%3 == 1 && r.d.Snapshot().Self.CapHits == 0 {
+		self := r.d.Snapshot().Self
+		if seed%3 == 1 && self.CapHits == 0 {
 			t.Errorf("seed %d: MaxUsers %d never reached", seed, s.MaxUsers)
+		}
+		if self.LateRows == 0 || self.Duplicates == 0 {
+			t.Errorf("seed %d: %d late rows, %d duplicates", seed, self.LateRows, self.Duplicates)
 		}
 	}
 	t.Logf("%d restores, %d snapshots, %d rows fed again, %d snapshots with a full list, %d users due twice",
