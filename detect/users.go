@@ -4,8 +4,9 @@ import "iter"
 
 // The users table. A large tenant has some 200,000 users prompted in a day, nearly all of them
 // with a few prompts and nothing else, so what one such user costs is most of the detector's
-// memory. A Go map of pointers cost about 150 bytes a user (the map's slot, the user struct, the
-// prompt slice and its array, the queue entry); here one costs about 60:
+// memory. A Go map of pointers cost 120 to 150 bytes a user (the map's slot, the user struct, the
+// prompt slice and its array, the queue entry); here one costs 60 to 70 (64 in
+// BenchmarkDay200kUsers/prompts, where the index is three quarters full):
 //   - a user is a 40-byte record in chunks of records (never moved, so a *user stays valid until
 //     the record is freed): its key and up to inlinePrompts prompts inline; the rarer user with
 //     more prompts, or with rows in a detection window, has an ext (Detector.exts) besides;
@@ -19,8 +20,8 @@ import "iter"
 // when it is an eighth full, and compact (called by Advance) moves the records into fresh chunks
 // when a quarter or less of them are used.
 
-// inlinePrompts prompts are kept in the record: three covers most users of a day (a few
-// sign-ins a day, each prompting at most once until the session lasts).
+// inlinePrompts prompts are kept in the record: three cover most users of a day (a few
+// prompted sign-ins a day each); a fourth would cost every user 8 bytes.
 const inlinePrompts = 3
 
 // user is the record of one user.
