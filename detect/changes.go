@@ -53,9 +53,9 @@ func (d *Detector) TakeChanged() []uint64 {
 func (d *Detector) UserKeys() []uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	keys := make([]uint64, 0, len(d.users))
-	for k := range d.users {
-		keys = append(keys, k)
+	keys := make([]uint64, 0, d.users.len())
+	for _, u := range d.users.all() {
+		keys = append(keys, u.key)
 	}
 	slices.Sort(keys)
 	return keys
@@ -73,13 +73,13 @@ func (d *Detector) ExportHead() State {
 func (d *Detector) ExportUser(key uint64) (UserRecord, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	u := d.users[key]
+	u, _ := d.users.get(key)
 	if u == nil {
 		return UserRecord{}, false
 	}
 	var rec UserRecord
-	if u.d != nil {
-		us := u.d.state()
+	if dd := d.detailOf(u); dd != nil {
+		us := dd.state()
 		rec.User = &us
 	}
 	rec.Prompts = d.packPrompts([]uint64{key})

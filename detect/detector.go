@@ -29,14 +29,24 @@ type Detector struct {
 
 	now      int64 // the latest now given, Unix ns
 	final    int64 // the latest final given to Advance, Unix ns; 0 before the first
-	users    map[uint64]*user
+	users    *userTable
+	exts     []ext    // by user.x - 1
+	freeExts []uint32 // indexes of unused exts
+	nDetails int      // users with a detail
 	episodes map[string]*episode
 	open     map[*episode]struct{} // episodes not concluded yet
-	promptQ  dueQueue              // users by their earliest prompt (Unix s), against now
-	detailQ  dueQueue              // users by their earliest forgettable row (Unix ns), against final
-	kinds    [nKinds]KindCounters
-	self     selfCounters
-	nRows    int
+	promptQ  dueQueue[promptDue]   // users by their earliest prompt (Unix s), against now
+	detailQ  dueQueue[due]         // users by their earliest forgettable row (Unix ns), against final
+	// promptUsers[n] is the number of users holding n prompts (n >= 1), in the window or not:
+	// Snapshot's distribution starts from it (promptDistribution).
+	promptUsers []int
+	nPrompted   int // users holding prompts: the sum of promptUsers
+	// queueSlack is how many stale entries a queue may hold beyond as many as the live ones
+	// before it is rebuilt; tests lower it to rebuild often.
+	queueSlack int
+	kinds      [nKinds]KindCounters
+	self       selfCounters
+	nRows      int
 
 	pruned bool // nothing to prune until now or final moves: a flood at the cap prunes once
 	intern map[string]string
@@ -50,14 +60,8 @@ type Detector struct {
 	changed map[uint64]struct{}
 }
 
-// user is the state of one user. A user with prompts only costs the prompt list; detail exists
-// while the user has rows in a detection window or episodes that late rows may still reach.
-type user struct {
-	prompts   []prompt
-	promptDue int64 // the user's live promptQ entry, -1 for none
-	d         *detail
-}
-
+// detail exists while a user has rows in a detection window or episodes that late rows may
+// still reach (the users' records: users.go).
 type detail struct {
 	userID, upn string
 	events      []event    // failures, fraud reports, blocks: sorted by (at, row)
@@ -114,12 +118,14 @@ func New(s Settings) (*Detector, error) {
 	s.PromptBuckets = slices.Clone(s.PromptBuckets)
 	d := &Detector{
 		s:        s,
-		users:    map[uint64]*user{},
+		users:    &userTable{},
 		episodes: map[string]*episode{},
 		open:     map[*episode]struct{}{},
 		intern:   map[string]string{},
 		gen:      1, // != advGen: the first Advance runs (a restored state may meet new settings)
 	}
+	d.promptUsers = make([]int, s.promptKeep()+1)
+	d.queueSlack = 1024
 	d.bursts[kFatigue] = burstKind{member: fPush, rules: []burstRule{
 		{counts: fPush, window: int64(s.FatigueWindow), need: s.FatigueMoreThan + 1},
 		{counts: fDecline, window: int64(s.DeclineWindow), need: s.DeclinesMoreThan + 1},
@@ -197,36 +203,84 @@ func (d *Detector) observe(ev *Event, nowT time.Time) {
 	uid := clip(ev.UserID)
 	key := userKey(uid)
 	d.touch(key)
-	u := d.users[key]
+	u, rec := d.users.get(key)
 	if u == nil {
-		if len(d.users) >= d.s.MaxUsers {
+		if d.users.len() >= d.s.MaxUsers {
 			if !d.pruned {
 				d.advance()
 			}
-			if len(d.users) >= d.s.MaxUsers {
+			if d.users.len() >= d.s.MaxUsers {
 				d.self.capHits++
 				return
 			}
 		}
-		u = &user{promptDue: -1}
-		d.users[key] = u
+		u, rec = d.users.add(key)
 	}
 	dup := false
 	if usePrompt {
-		dup = d.addPrompt(u, uint32(t.Unix()), rowKey(ev.ID)) || dup
-		d.schedulePrompt(key, u)
+		again, first := d.addPrompt(u, uint32(t.Unix()), rowKey(ev.ID))
+		if first {
+			d.schedulePrompt(u, rec)
+		}
+		dup = again
 	}
 	if useDetail {
-		dup = d.addDetail(u, ev, uid, fl, at) || dup
-		if u.d != nil {
-			d.scheduleDetail(key, u.d)
-		}
+		dd, again := d.addDetail(u, ev, uid, fl, at)
+		d.scheduleDetail(key, dd)
+		dup = again || dup
 	}
 	if dup {
 		d.self.duplicates++
 	}
-	if len(u.prompts) == 0 && u.d == nil {
-		delete(d.users, key)
+	d.dropIfEmpty(u)
+}
+
+// detailOf returns the user's detail, nil when none.
+func (d *Detector) detailOf(u *user) *detail {
+	if u.x == 0 {
+		return nil
+	}
+	return d.exts[u.x-1].d
+}
+
+func (d *Detector) setDetail(u *user, dd *detail) {
+	had := d.detailOf(u) != nil
+	if !had && dd == nil {
+		return
+	}
+	if had != (dd != nil) {
+		if had {
+			d.nDetails--
+		} else {
+			d.nDetails++
+		}
+	}
+	d.ext(u).d = dd
+	d.dropExt(u)
+}
+
+// ext returns the user's ext, making one if it has none; valid until another ext is made.
+func (d *Detector) ext(u *user) *ext {
+	if u.x == 0 {
+		if n := len(d.freeExts); n > 0 {
+			u.x = d.freeExts[n-1] + 1
+			d.freeExts = d.freeExts[:n-1]
+		} else {
+			d.exts = append(d.exts, ext{})
+			u.x = uint32(len(d.exts))
+		}
+	}
+	return &d.exts[u.x-1]
+}
+
+// dropExt frees the user's ext when it holds nothing.
+func (d *Detector) dropExt(u *user) {
+	if u.x == 0 {
+		return
+	}
+	if e := &d.exts[u.x-1]; e.more == nil && e.d == nil {
+		d.freeExts = append(d.freeExts, u.x-1)
+		u.x = 0
 	}
 }
 
@@ -242,28 +296,30 @@ func (d *Detector) str(s string) string {
 	return s
 }
 
-// addDetail places a row in the user's detection windows; it reports a duplicate.
-func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64) bool {
-	if u.d == nil {
-		u.d = &detail{due: math.MaxInt64}
+// addDetail places a row in the user's detection windows; it returns the user's detail and
+// reports a duplicate.
+func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64) (*detail, bool) {
+	dd := d.detailOf(u)
+	if dd == nil {
+		dd = &detail{due: math.MaxInt64}
+		d.setDetail(u, dd)
 	}
-	dd := u.d
 	dd.userID = uid
 	if ev.UPN != "" {
 		dd.upn = clip(ev.UPN)
 	}
 	row := clip(ev.ID)
 	if fl&fDetail == fSuccess {
-		return d.addSuccess(dd, ref{at, row})
+		return dd, d.addSuccess(dd, ref{at, row})
 	}
 	i, found := slices.BinarySearchFunc(dd.events, ref{at, row}, cmpEventRef)
 	if found {
-		return true
+		return dd, true
 	}
 	if len(dd.events) >= d.s.MaxEventsPerUser {
 		d.self.rowCapHits++
 		if i == 0 {
-			return false // the new row is the oldest: it is the one that goes
+			return dd, false // the new row is the oldest: it is the one that goes
 		}
 		dd.events = slices.Delete(dd.events, 0, 1)
 		d.nRows--
@@ -276,8 +332,8 @@ func (d *Detector) addDetail(u *user, ev *Event, uid string, fl flags, at int64)
 		prefix: d.str(ipPrefix(ev.IPAddress)),
 	})
 	d.nRows++
-	d.place(u, i)
-	return false
+	d.place(dd, i)
+	return dd, false
 }
 
 // addSuccess keeps a completed MFA, which ends the open episodes it follows (and those that
@@ -305,26 +361,25 @@ func (d *Detector) addSuccess(dd *detail, r ref) bool {
 }
 
 // place runs the rules for the row at index i.
-func (d *Detector) place(u *user, i int) {
-	fl := u.d.events[i].fl
+func (d *Detector) place(dd *detail, i int) {
+	fl := dd.events[i].fl
 	if fl&fFraud != 0 {
-		d.startFraud(u, i)
+		d.startFraud(dd, i)
 	}
 	if fl&fBlocked != 0 {
-		d.joinFraud(u, i)
+		d.joinFraud(dd, i)
 	}
 	if fl&fPush != 0 {
-		d.placeBurst(u, i, kFatigue)
+		d.placeBurst(dd, i, kFatigue)
 	}
 	if fl&fOATH != 0 {
-		d.placeBurst(u, i, kOATH)
+		d.placeBurst(dd, i, kOATH)
 	}
 }
 
 // placeBurst puts a fatigue or OATH row into the episode whose rows it is within one gap of,
 // or starts an episode when the rows not yet in one now meet a rule.
-func (d *Detector) placeBurst(u *user, i, k int) {
-	dd := u.d
+func (d *Detector) placeBurst(dd *detail, i, k int) {
 	ev := &dd.events[i]
 	gap := int64(d.s.gap(k))
 	var into *episode
@@ -337,9 +392,9 @@ func (d *Detector) placeBurst(u *user, i, k int) {
 		ev.ep[k] = into
 		if !into.final {
 			into.add(ev, d.s.MaxListLen)
-			d.chainBurst(u, into)
+			d.chainBurst(dd, into)
 			d.rekey(into)
-			d.checkSuccess(u.d, into)
+			d.checkSuccess(dd, into)
 		}
 		// A concluded episode keeps its row (so that it cannot start another episode) but no
 		// longer changes: it has been counted and reported.
@@ -367,9 +422,9 @@ func (d *Detector) placeBurst(u *user, i, k int) {
 			e.add(m, d.s.MaxListLen)
 		}
 	}
-	d.chainBurst(u, e)
-	d.register(u, e)
-	d.checkSuccess(u.d, e)
+	d.chainBurst(dd, e)
+	d.register(dd, e)
+	d.checkSuccess(dd, e)
 }
 
 // trigger looks at every window that contains the row at index i and returns the end time of the
@@ -433,8 +488,8 @@ func trigger(evs []event, i, k int, r burstRule) (int64, bool) {
 
 // chainBurst adds to e every row of its kind that is not in an episode and is within one gap of
 // e's rows, transitively: a burst goes on as long as its rows keep coming.
-func (d *Detector) chainBurst(u *user, e *episode) {
-	evs := u.d.events
+func (d *Detector) chainBurst(dd *detail, e *episode) {
+	evs := dd.events
 	member, gap := d.bursts[e.k].member, int64(d.s.gap(e.k))
 	try := func(j int) {
 		m := &evs[j]
@@ -453,23 +508,23 @@ func (d *Detector) chainBurst(u *user, e *episode) {
 }
 
 // startFraud makes a fraud report an episode of its own, with the user_blocked rows that follow.
-func (d *Detector) startFraud(u *user, i int) {
-	ev := &u.d.events[i]
-	e := &episode{k: kFraud, userID: u.d.userID, upn: u.d.upn, outcome: OutcomeOpen}
+func (d *Detector) startFraud(dd *detail, i int) {
+	ev := &dd.events[i]
+	e := &episode{k: kFraud, userID: dd.userID, upn: dd.upn, outcome: OutcomeOpen}
 	ev.ep[kFraud] = e
 	e.add(ev, d.s.MaxListLen)
-	d.chainFraud(u, e)
-	d.register(u, e)
-	d.checkSuccess(u.d, e)
+	d.chainFraud(dd, e)
+	d.register(dd, e)
+	d.checkSuccess(dd, e)
 }
 
 // joinFraud puts a user_blocked row into the latest fraud episode it follows. A block with no
 // report before it is an administrator's block, not an episode.
-func (d *Detector) joinFraud(u *user, i int) {
-	ev := &u.d.events[i]
+func (d *Detector) joinFraud(dd *detail, i int) {
+	ev := &dd.events[i]
 	gap := int64(d.s.FraudBlockWindow)
 	var into *episode
-	for _, e := range u.d.eps {
+	for _, e := range dd.eps {
 		if e.k == kFraud && ev.at >= e.first && ev.at < e.last+gap &&
 			(into == nil || e.first > into.first || (e.first == into.first && e.id > into.id)) {
 			into = e
@@ -481,17 +536,17 @@ func (d *Detector) joinFraud(u *user, i int) {
 	ev.ep[kFraud] = into
 	if !into.final {
 		into.add(ev, d.s.MaxListLen)
-		d.chainFraud(u, into)
+		d.chainFraud(dd, into)
 		d.rekey(into)
-		d.checkSuccess(u.d, into)
+		d.checkSuccess(dd, into)
 	}
 }
 
 // chainFraud adds the user_blocked rows not yet in an episode that follow e within the window.
-func (d *Detector) chainFraud(u *user, e *episode) {
+func (d *Detector) chainFraud(dd *detail, e *episode) {
 	gap := int64(d.s.FraudBlockWindow)
-	for j := range u.d.events {
-		m := &u.d.events[j]
+	for j := range dd.events {
+		m := &dd.events[j]
 		if m.fl&fBlocked != 0 && m.ep[kFraud] == nil && m.at >= e.first && m.at < e.last+gap {
 			m.ep[kFraud] = e
 			e.add(m, d.s.MaxListLen)
@@ -500,11 +555,11 @@ func (d *Detector) chainFraud(u *user, e *episode) {
 }
 
 // register gives a new episode its id and counts it as started.
-func (d *Detector) register(u *user, e *episode) {
+func (d *Detector) register(dd *detail, e *episode) {
 	e.id = d.idFor(e)
 	d.episodes[e.id] = e
 	d.open[e] = struct{}{}
-	u.d.eps = append(u.d.eps, e)
+	dd.eps = append(dd.eps, e)
 	e.inUser = true
 	d.kinds[e.k].Started++
 }
@@ -596,8 +651,8 @@ func (d *Detector) advance() {
 			// Once concluded it can be forgotten by its user: schedule that.
 			key := userKey(e.userID)
 			d.touch(key)
-			if u := d.users[key]; u != nil && u.d != nil {
-				d.scheduleDetail(key, u.d)
+			if u, _ := d.users.get(key); u != nil && d.detailOf(u) != nil {
+				d.scheduleDetail(key, d.detailOf(u))
 			}
 		}
 	}
@@ -608,15 +663,16 @@ func (d *Detector) advance() {
 		if !ok {
 			break
 		}
-		u := d.users[q.key]
-		if u == nil || u.promptDue != q.at {
-			continue // stale: the user's earliest prompt changed since
+		u, ok := d.promptDueUser(q)
+		if !ok {
+			continue // stale: the user's earliest prompt changed since, or the user went
 		}
-		d.touch(q.key)
-		u.promptDue = -1
-		u.prompts = prunePrompts(u.prompts, from)
-		d.schedulePrompt(q.key, u)
-		d.dropIfEmpty(q.key, u)
+		d.touch(u.key)
+		d.prunePrompts(u, from)
+		if u.n > 0 {
+			d.schedulePrompt(u, q.rec)
+		}
+		d.dropIfEmpty(u)
 	}
 	// Rows two windows before final can no longer count nor chain for a row fed from now on.
 	cut := d.final - int64(d.s.horizon())
@@ -625,20 +681,27 @@ func (d *Detector) advance() {
 		if !ok {
 			break
 		}
-		u := d.users[q.key]
-		if u == nil || u.d == nil || u.d.due != q.at {
+		u, _ := d.users.get(q.key)
+		if u == nil {
+			continue
+		}
+		dd := d.detailOf(u)
+		if dd == nil || dd.due != q.at {
 			continue
 		}
 		d.touch(q.key)
-		u.d.due = math.MaxInt64
-		if d.pruneDetail(u.d, cut) {
-			u.d = nil
+		dd.due = math.MaxInt64
+		if d.pruneDetail(dd, cut) {
+			d.setDetail(u, nil)
 		} else {
-			d.scheduleDetail(q.key, u.d)
+			d.scheduleDetail(q.key, dd)
 		}
-		d.dropIfEmpty(q.key, u)
+		d.dropIfEmpty(u)
 	}
 	d.expire(d.now)
+	if d.users.sparse() {
+		d.compact()
+	}
 	d.pruned = true
 }
 
@@ -663,16 +726,69 @@ func (d *Detector) pruneDetail(dd *detail, cut int64) bool {
 	return len(dd.events) == 0 && len(dd.succ) == 0 && len(dd.eps) == 0
 }
 
-// schedulePrompt keeps the user's promptQ entry on its earliest prompt.
-func (d *Detector) schedulePrompt(key uint64, u *user) {
-	if len(u.prompts) == 0 {
-		u.promptDue = -1
+// earliest returns the time of the user's earliest prompt, -1 for none.
+func (d *Detector) earliest(u *user) int64 {
+	if u.n == 0 {
+		return -1
+	}
+	if u.n <= inlinePrompts {
+		return int64(u.in[0].sec)
+	}
+	return int64(d.exts[u.x-1].more[0].sec)
+}
+
+// promptDueUser returns the user of a promptQ entry, false when the entry is stale: the user's
+// earliest prompt is no longer the entry's (a row read out of order came before it, the oldest
+// prompt was dropped at promptKeep, the user went, or another took the record).
+func (d *Detector) promptDueUser(q promptDue) (*user, bool) {
+	if int(q.rec) >= d.users.capacity() {
+		return nil, false
+	}
+	u := d.users.at(q.rec)
+	return u, u.live && d.earliest(u) == int64(q.sec)
+}
+
+// schedulePrompt gives the user a promptQ entry for its earliest prompt, which just changed: a
+// user with prompts always has one. Entries left stale are dropped when they come up; when they
+// outnumber the live ones (rows read out of order, users forgotten) the queue is rebuilt, so
+// that it stays in proportion to the users.
+func (d *Detector) schedulePrompt(u *user, rec uint32) {
+	if u.n == 0 {
 		return
 	}
-	if at := int64(u.prompts[0].sec); at != u.promptDue {
-		u.promptDue = at
-		d.promptQ.push(at, key)
+	d.promptQ.push(promptDue{uint32(d.earliest(u)), rec})
+	if len(d.promptQ) > 2*d.nPrompted+d.queueSlack {
+		d.rebuildPromptQ()
 	}
+}
+
+// rebuildPromptQ makes the prompt queue again from the users: one entry per user with prompts.
+func (d *Detector) rebuildPromptQ() {
+	q := make(dueQueue[promptDue], 0, d.nPrompted+d.nPrompted/8+16)
+	for rec, u := range d.users.all() {
+		if u.n > 0 {
+			q = append(q, promptDue{uint32(d.earliest(u)), rec})
+		}
+	}
+	q.heapify()
+	d.promptQ = q
+}
+
+// compact moves the users into as few records as they need, after a peak (users.go), with
+// fresh maps for the minorities (a Go map keeps its peak size), and rebuilds the prompt queue,
+// whose entries name records.
+func (d *Detector) compact() {
+	d.users = d.users.compacted()
+	exts := make([]ext, 0, len(d.exts)-len(d.freeExts))
+	for _, u := range d.users.all() {
+		if u.x != 0 {
+			exts = append(exts, d.exts[u.x-1])
+			u.x = uint32(len(exts))
+		}
+	}
+	d.exts, d.freeExts = exts, nil
+	d.rebuildPromptQ()
+	d.rebuildDetailQ()
 }
 
 // scheduleDetail keeps the user's detailQ entry on the earliest thing pruneDetail may forget:
@@ -694,14 +810,30 @@ func (d *Detector) scheduleDetail(key uint64, dd *detail) {
 	if at != dd.due {
 		dd.due = at
 		if at != math.MaxInt64 {
-			d.detailQ.push(at, key)
+			d.detailQ.push(due{at, key})
+			if len(d.detailQ) > 2*d.nDetails+d.queueSlack {
+				d.rebuildDetailQ()
+			}
 		}
 	}
 }
 
-func (d *Detector) dropIfEmpty(key uint64, u *user) {
-	if len(u.prompts) == 0 && u.d == nil {
-		delete(d.users, key)
+// rebuildDetailQ makes the detail queue again from the details, dropping the stale entries
+// (as rebuildPromptQ).
+func (d *Detector) rebuildDetailQ() {
+	q := make(dueQueue[due], 0, d.nDetails+d.nDetails/8+16)
+	for _, u := range d.users.all() {
+		if dd := d.detailOf(u); dd != nil && dd.due != math.MaxInt64 {
+			q = append(q, due{dd.due, u.key})
+		}
+	}
+	q.heapify()
+	d.detailQ = q
+}
+
+func (d *Detector) dropIfEmpty(u *user) {
+	if u.n == 0 && u.x == 0 {
+		d.users.remove(u.key)
 	}
 }
 
@@ -822,7 +954,7 @@ func (d *Detector) Snapshot() Snapshot {
 	}
 	out.Prompts = d.promptDistribution()
 	out.Self = SelfMetrics{
-		TrackedUsers: len(d.users), TrackedRows: d.nRows, Episodes: len(d.episodes),
+		TrackedUsers: d.users.len(), TrackedRows: d.nRows, Episodes: len(d.episodes),
 		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
 		AbsurdTimestamps: d.self.absurd, LateRows: d.self.late, Duplicates: d.self.duplicates,
 	}

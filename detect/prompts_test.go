@@ -86,7 +86,7 @@ func TestPromptDistribution(t *testing.T) {
 	}
 	checkPrompts(t, snap.Prompts, want)
 	// D keeps 51 prompt times: enough to know "more than 50", no more.
-	if got := len(d.users[userKey(user(4))].prompts); got != 51 {
+	if got := len(heldBy(d, user(4))); got != 51 {
 		t.Errorf("D keeps %d prompt times, want 51", got)
 	}
 	if snap.Self.TrackedUsers != 5 {
@@ -173,7 +173,7 @@ func TestPromptListKeepsTheLatest(t *testing.T) {
 	if snap.Prompts.MoreThan[5] != 1 {
 		t.Errorf("prompts = %+v, want one user with more than 50", snap.Prompts)
 	}
-	ps := d.users[userKey(alice)].prompts
+	ps := heldBy(d, alice)
 	if len(ps) != 51 || int64(ps[0].sec) != t0.Add(time.Minute+4*time.Second).Unix() {
 		t.Errorf("kept %d prompts from %d, want 51 from p-04 (%d)", len(ps), ps[0].sec, t0.Add(time.Minute+4*time.Second).Unix())
 	}

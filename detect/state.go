@@ -110,11 +110,11 @@ func (d *Detector) Export() State {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := d.exportHead()
-	keys := make([]uint64, 0, len(d.users))
-	for key, u := range d.users {
-		keys = append(keys, key)
-		if u.d != nil {
-			st.Users = append(st.Users, u.d.state())
+	keys := make([]uint64, 0, d.users.len())
+	for _, u := range d.users.all() {
+		keys = append(keys, u.key)
+		if dd := d.detailOf(u); dd != nil {
+			st.Users = append(st.Users, dd.state())
 		}
 	}
 	slices.SortFunc(st.Users, func(a, b UserState) int { return cmp.Compare(a.UserID, b.UserID) })
@@ -204,7 +204,7 @@ const promptsFormat = 1
 func (d *Detector) packPrompts(keys []uint64) []byte {
 	n := 0
 	for _, k := range keys {
-		if len(d.users[k].prompts) > 0 {
+		if u, _ := d.users.get(k); u.n > 0 {
 			n++
 		}
 	}
@@ -214,7 +214,8 @@ func (d *Detector) packPrompts(keys []uint64) []byte {
 	b := []byte{promptsFormat}
 	b = binary.AppendUvarint(b, uint64(n))
 	for _, k := range keys {
-		ps := d.users[k].prompts
+		u, _ := d.users.get(k)
+		ps := d.promptsOf(u)
 		if len(ps) == 0 {
 			continue
 		}
@@ -346,19 +347,19 @@ func Restore(s Settings, st State) (*Detector, error) {
 		return nil, err
 	}
 	for key, ps := range prompts {
-		d.users[key] = &user{prompts: ps, promptDue: -1}
+		u, _ := d.users.add(key)
+		d.storePrompts(u, ps)
 	}
 	for _, us := range st.Users {
 		if us.UserID == "" {
 			return nil, fmt.Errorf("%w: user without id", errCorrupt)
 		}
 		key := userKey(us.UserID)
-		u := d.users[key]
+		u, _ := d.users.get(key)
 		if u == nil {
-			u = &user{promptDue: -1}
-			d.users[key] = u
+			u, _ = d.users.add(key)
 		}
-		if u.d != nil {
+		if d.detailOf(u) != nil {
 			return nil, fmt.Errorf("%w: user %s twice", errCorrupt, us.UserID)
 		}
 		dd := &detail{userID: us.UserID, upn: us.UPN, due: math.MaxInt64}
@@ -396,16 +397,16 @@ func Restore(s Settings, st State) (*Detector, error) {
 		dd.succ = slices.Compact(dd.succ)
 		d.nRows += len(dd.events) + len(dd.succ)
 		if len(dd.events) > 0 || len(dd.succ) > 0 || len(dd.eps) > 0 {
-			u.d = dd
+			d.setDetail(u, dd)
 		}
-		d.dropIfEmpty(key, u)
+		d.dropIfEmpty(u)
 	}
-	for key, u := range d.users {
-		d.schedulePrompt(key, u)
-		if u.d != nil {
-			d.scheduleDetail(key, u.d)
+	for _, u := range d.users.all() {
+		if dd := d.detailOf(u); dd != nil {
+			d.scheduleDetail(u.key, dd)
 		}
 	}
+	d.rebuildPromptQ()
 	// Listing (retention) is recomputed from the restored now.
 	d.expire(d.now)
 	return d, nil

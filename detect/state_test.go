@@ -211,7 +211,7 @@ func TestRestoreWithOtherSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(r.users[userKey(alice)].prompts); got != 6 {
+	if got := len(heldBy(r, alice)); got != 6 {
 		t.Errorf("kept %d prompt times, want 6", got)
 	}
 	checkPrompts(t, r.Snapshot().Prompts, PromptDistribution{Window: 24 * time.Hour, Bounds: []int{1, 5},
