@@ -58,11 +58,12 @@ type Detector struct {
 	// TakeChanged; nil until the first call, so that nothing is tracked for a caller that
 	// never asks (changes.go).
 	changed map[uint64]struct{}
-	// changedEps holds the ids of the episodes created, changed or forgotten since the last
-	// TakeChangedEpisodes, nil until the first call (episodechanges.go); epGen moves with
-	// every such change and whenever an episode enters or leaves the listing, which Snapshot
-	// keeps as of an epGen.
-	changedEps map[string]struct{}
+	// changedEps holds the episodes created or changed since the last TakeChangedEpisodes,
+	// goneEps the ids under which an episode is no longer held (forgotten, or given another
+	// id); both nil until the first call (episodechanges.go). epGen moves whenever an episode
+	// changes or enters or leaves the listing, which Snapshot keeps as of an epGen.
+	changedEps map[*episode]struct{}
+	goneEps    map[string]struct{}
 	epGen      uint64
 	listing    listing
 }
@@ -589,11 +590,12 @@ func (d *Detector) idFor(e *episode) string {
 // changes, its id included.
 func (d *Detector) rekey(e *episode) {
 	if id := d.idFor(e); id != e.id {
+		// The episode itself was marked by the row just added to it (addRow): it is listed
+		// under its new id; the old one is listed as gone.
 		delete(d.episodes, e.id)
 		d.forgetEpisode(e.id)
 		e.id = id
 		d.episodes[id] = e
-		d.markEpisode(e)
 	}
 }
 

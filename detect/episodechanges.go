@@ -14,21 +14,23 @@ import "slices"
 // when a late row becomes its first (rekey), a success, its conclusion, its expiry.
 
 // markEpisode records that the episode's exported state (EpisodeState) or its public form
-// (Episode) changed. An episode being built has no id yet: register marks it once it has one.
+// (Episode) changed. The episode is recorded, not its id, which TakeChangedEpisodes reads:
+// the id may change after (rekey). An episode being built has no id yet and is not held:
+// register marks it once it is.
 func (d *Detector) markEpisode(e *episode) {
 	e.pub = nil
 	d.epGen++
 	if d.changedEps != nil && e.id != "" {
-		d.changedEps[e.id] = struct{}{}
+		d.changedEps[e] = struct{}{}
 	}
 }
 
 // forgetEpisode records that no episode is held under id any more (forgotten, or given
-// another id).
+// another id). The listing does not change: a forgotten episode had left it already (expire),
+// and an episode given another id is marked under it.
 func (d *Detector) forgetEpisode(id string) {
-	d.epGen++
-	if d.changedEps != nil {
-		d.changedEps[id] = struct{}{}
+	if d.goneEps != nil {
+		d.goneEps[id] = struct{}{}
 	}
 }
 
@@ -46,19 +48,23 @@ func (d *Detector) TakeChangedEpisodes() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.changedEps == nil {
-		d.changedEps = map[string]struct{}{}
+		d.changedEps, d.goneEps = map[*episode]struct{}{}, map[string]struct{}{}
 		return nil
 	}
-	if len(d.changedEps) == 0 {
+	if len(d.changedEps) == 0 && len(d.goneEps) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(d.changedEps))
-	for id := range d.changedEps {
+	ids := make([]string, 0, len(d.changedEps)+len(d.goneEps))
+	for e := range d.changedEps {
+		ids = append(ids, e.id) // its id now: an episode given another id is listed under it
+	}
+	for id := range d.goneEps {
 		ids = append(ids, id)
 	}
 	clear(d.changedEps)
+	clear(d.goneEps)
 	slices.Sort(ids)
-	return ids
+	return slices.Compact(ids)
 }
 
 // ExportEpisode returns the state of the episode held under id, false when none is.

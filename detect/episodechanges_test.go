@@ -83,8 +83,15 @@ func TestEpisodeChangesTrackExport(t *testing.T) {
 			d := newDetector(t, func(s *Settings) {
 				s.MaxUsers = 40
 				s.MaxEventsPerUser = 30
-				s.MaxEpisodes = 4
-				s.EpisodeRetention = 2 * time.Hour
+				// Even seeds: episodes leave the listing beyond the 4 newest or 2 hours after
+				// their last row, long after their users forgot them. Odd seeds: 35 minutes
+				// after it, after they concluded (final 5 minutes after it, now 20 more) and
+				// before their users forget them (horizon 20 minutes before final): an episode
+				// leaves the listing while held, with no other change to it.
+				s.MaxEpisodes, s.EpisodeRetention = 4, 2*time.Hour
+				if seed%2 == 1 {
+					s.MaxEpisodes, s.EpisodeRetention = 100, 35*time.Minute
+				}
 				s.PromptWindow = 2 * time.Hour
 				s.MaxListLen = 4
 				// Small bursts, so that bursts are many and late rows often land before one.
