@@ -246,7 +246,7 @@ func (d *tenantDetections) promote() {
 			continue
 		}
 		if !d.logged[k] {
-			toLog = append(toLog, e)
+			toLog = append(toLog, *e) // a copy: the snapshot's episodes are shared
 		}
 		logged[k] = true // only the listed episodes are remembered: the set stays bounded
 	}
@@ -261,7 +261,7 @@ func (d *tenantDetections) promote() {
 // logKey identifies an episode for the log, once its outcome is known: a success as soon as it
 // is seen (the episode may still grow, but it ended in success for good), a denial when the
 // episode is concluded. Open episodes are not logged yet.
-func logKey(e detect.Episode) (string, bool) {
+func logKey(e *detect.Episode) (string, bool) {
 	switch {
 	case e.Outcome == detect.OutcomeSuccess:
 		return "s\x1f" + e.Kind + "\x1f" + e.UserID + "\x1f" + e.SuccessSignInID, true
@@ -486,7 +486,8 @@ func (m *Manager) Detections(f DetectionFilter) DetectionsReport {
 		if snap == nil {
 			continue
 		}
-		for _, e := range snap.Episodes {
+		for _, ep := range snap.Episodes {
+			e := *ep // a copy: the snapshot's episodes are shared
 			if (f.Kind != "" && e.Kind != f.Kind) || (f.Outcome != "" && e.Outcome != f.Outcome) || (f.UserID != "" && e.UserID != f.UserID) {
 				continue
 			}

@@ -931,18 +931,21 @@ type SelfMetrics struct {
 
 // Snapshot is everything the detector exposes.
 type Snapshot struct {
-	Now      time.Time   // the latest now given
-	Final    time.Time   // the latest final given
-	Kinds    []KindStats // in Kinds() order
-	Prompts  PromptDistribution
-	Self     SelfMetrics
-	Episodes []Episode // open and not-yet-final first, then by last row, newest first
+	Now     time.Time   // the latest now given
+	Final   time.Time   // the latest final given
+	Kinds   []KindStats // in Kinds() order
+	Prompts PromptDistribution
+	Self    SelfMetrics
+	// Episodes are open and not-yet-final first, then by last row, newest first. They are
+	// shared with the detector and other Snapshots, so that a Snapshot costs no copy of an
+	// episode that did not change: never modify one.
+	Episodes []*Episode
 }
 
 // Snapshot returns the figures and the listed episodes. The listing is kept between calls
 // until an episode changes, enters or leaves it (epGen), and each episode's public form until
-// that episode changes: a Snapshot after a page that touched no episode costs no episode. So
-// the Episodes of two Snapshots share their slices and maps: callers must not modify them.
+// that episode changes: a Snapshot after a page that touched no episode costs no episode, one
+// after a page that did a pointer per listed episode and the public form of those that changed.
 func (d *Detector) Snapshot() Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -974,7 +977,7 @@ func (d *Detector) Snapshot() Snapshot {
 type listing struct {
 	valid           bool
 	gen             uint64
-	episodes        []Episode // Snapshot.Episodes; never modified once made
+	episodes        []*Episode // Snapshot.Episodes; never modified once made
 	open, usersOpen [nKinds]int
 }
 
@@ -1008,13 +1011,13 @@ func (d *Detector) listEpisodes() {
 		}
 		return newestFirst(a, b)
 	})
-	l.episodes = make([]Episode, 0, len(listed))
+	l.episodes = make([]*Episode, 0, len(listed))
 	for _, e := range listed {
 		if e.pub == nil {
 			p := e.public()
 			e.pub = &p
 		}
-		l.episodes = append(l.episodes, *e.pub)
+		l.episodes = append(l.episodes, e.pub)
 	}
 	l.valid, l.gen = true, d.epGen
 	d.listing = l

@@ -248,3 +248,43 @@ func TestTakeChangedEpisodes(t *testing.T) {
 		t.Error("a forgotten episode is still exported")
 	}
 }
+
+// Snapshot keeps each episode's public form until it changes: an episode no row touched is the
+// same value in the next Snapshot, one a row joined is a new one, and the earlier Snapshot
+// still shows it as it was; with nothing changed in between, the listing itself is reused.
+func TestSnapshotKeepsUnchangedEpisodes(t *testing.T) {
+	d := newDetector(t, nil)
+	now := t0.Add(time.Hour)
+	d.Observe(now, fraudReport(alice, "fa", 40*time.Minute), fraudReport(bob, "fb", 41*time.Minute))
+	d.Advance(now, now.Add(-lag))
+	byUser := func(s Snapshot) map[string]*Episode {
+		out := map[string]*Episode{}
+		for _, e := range s.Episodes {
+			out[e.UserID] = e
+		}
+		return out
+	}
+	s1 := d.Snapshot()
+	before := byUser(s1)
+	if len(before) != 2 {
+		t.Fatalf("%d users with episodes, want 2", len(before))
+	}
+	d.Observe(now, blocked(alice, "ba", 45*time.Minute)) // joins alice's fraud episode
+	d.Advance(now, now.Add(-lag))
+	s2 := d.Snapshot()
+	after := byUser(s2)
+	if after[bob] != before[bob] {
+		t.Error("bob's episode, which no row touched, was made again")
+	}
+	if after[alice] == before[alice] || after[alice].Rows != 2 {
+		t.Errorf("alice's episode after a row joined it: same value %v, %d rows, want a new one of 2 rows",
+			after[alice] == before[alice], after[alice].Rows)
+	}
+	if before[alice].Rows != 1 || len(before[alice].SignInIDs) != 1 {
+		t.Errorf("the earlier Snapshot's episode changed: %+v", before[alice])
+	}
+	s3 := d.Snapshot()
+	if len(s3.Episodes) != len(s2.Episodes) || &s3.Episodes[0] != &s2.Episodes[0] {
+		t.Error("nothing changed, yet the listing was made again")
+	}
+}
