@@ -236,7 +236,13 @@ func (d *tenantDetections) promote() {
 		d.mu.Unlock()
 		return
 	}
+	prev := d.shown
 	d.shown, d.pending = snap, nil
+	if prev != nil && sameListing(prev.Episodes, snap.Episodes) {
+		// The detector kept its listing (no episode changed): nothing new to log.
+		d.mu.Unlock()
+		return
+	}
 	clear := d.cfg.ShowUPN
 	logged := make(map[string]bool, len(d.logged))
 	var toLog []detect.Episode
@@ -256,6 +262,12 @@ func (d *tenantDetections) promote() {
 		e.UPN = d.shownUPN(e.UPN, clear)
 		d.logger.Warn("MFA attack episode on a user", episodeAttrs(d.tenant, e)...)
 	}
+}
+
+// sameListing reports the same listing of a detector: Snapshot shares it while no episode
+// changes, and never modifies one made.
+func sameListing(a, b []*detect.Episode) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // logKey identifies an episode for the log, once its outcome is known: a success as soon as it
