@@ -236,7 +236,13 @@ func (d *tenantDetections) promote() {
 		d.mu.Unlock()
 		return
 	}
+	prev := d.shown
 	d.shown, d.pending = snap, nil
+	if prev != nil && sameListing(prev.Episodes, snap.Episodes) {
+		// The detector kept its listing (no episode changed): nothing new to log.
+		d.mu.Unlock()
+		return
+	}
 	clear := d.cfg.ShowUPN
 	logged := make(map[string]bool, len(d.logged))
 	var toLog []detect.Episode
@@ -246,7 +252,7 @@ func (d *tenantDetections) promote() {
 			continue
 		}
 		if !d.logged[k] {
-			toLog = append(toLog, e)
+			toLog = append(toLog, *e) // a copy: the snapshot's episodes are shared
 		}
 		logged[k] = true // only the listed episodes are remembered: the set stays bounded
 	}
@@ -258,10 +264,16 @@ func (d *tenantDetections) promote() {
 	}
 }
 
+// sameListing reports the same listing of a detector: Snapshot shares it while no episode
+// changes, and never modifies one made.
+func sameListing(a, b []*detect.Episode) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 // logKey identifies an episode for the log, once its outcome is known: a success as soon as it
 // is seen (the episode may still grow, but it ended in success for good), a denial when the
 // episode is concluded. Open episodes are not logged yet.
-func logKey(e detect.Episode) (string, bool) {
+func logKey(e *detect.Episode) (string, bool) {
 	switch {
 	case e.Outcome == detect.OutcomeSuccess:
 		return "s\x1f" + e.Kind + "\x1f" + e.UserID + "\x1f" + e.SuccessSignInID, true
@@ -486,7 +498,8 @@ func (m *Manager) Detections(f DetectionFilter) DetectionsReport {
 		if snap == nil {
 			continue
 		}
-		for _, e := range snap.Episodes {
+		for _, ep := range snap.Episodes {
+			e := *ep // a copy: the snapshot's episodes are shared
 			if (f.Kind != "" && e.Kind != f.Kind) || (f.Outcome != "" && e.Outcome != f.Outcome) || (f.UserID != "" && e.UserID != f.UserID) {
 				continue
 			}

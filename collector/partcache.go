@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -56,20 +55,20 @@ func (p *versionedPart) writeState(tx *stateTx, full bool) {
 func (tx *stateTx) discards() bool { return tx.w == nil }
 
 // detectionsPart commits the attack detector incrementally. Key "" holds the head (clock,
-// counters: detect.ExportHead without its episodes); "u" and the detector's 8-byte user key, a
-// user's record (windows and prompts), written by the commits after the detector reported the
-// user changed (TakeChanged) and deleted once it forgot the user; "e" and an episode's id, the
-// episode, written when its encoding differs from the one last written (episodes are few, and
-// comparing them needs no bookkeeping in the detector). So a commit costs the users and
-// episodes its rows changed, not every user prompted in the last day. Load joins the keys again
-// (decodeDetections); a blob of earlier versions (the whole state at key "") loads as is.
+// counters: detect.ExportHeadOnly); "u" and the detector's 8-byte user key, a user's record
+// (windows and prompts), written by the commits after the detector reported the user changed
+// (TakeChanged) and deleted once it forgot the user; "e" and an episode's id, the episode,
+// written by the commits after the detector reported it created or changed
+// (TakeChangedEpisodes) and deleted once it forgot the episode or gave it another id. So a
+// commit costs the users and episodes its rows or Advance changed, not every user prompted in
+// the last day nor every episode listed. Load joins the keys again (decodeDetections); a blob
+// of earlier versions (the whole state at key "") loads as is.
 type detectionsPart struct {
 	src *signInSource
 
 	written bool             // the journal holds the part as of ver, for det
 	det     *detect.Detector // the detector it was written for (a reload may replace it)
 	ver     uint64
-	eps     map[string][sha256.Size]byte // episode id -> hash of the encoding the journal holds
 }
 
 const (
@@ -84,7 +83,7 @@ func (p *detectionsPart) writeState(tx *stateTx, full bool) {
 	v := s.det.prepare(s.now(), detectionFinal(s.cur))
 	if tx.discards() {
 		// Persistence off: nothing tracked, nothing encoded (TakeChanged never called, so the
-		// detector keeps no set of changed users either).
+		// detector keeps no set of changed users or episodes either).
 		p.written = false
 		return
 	}
@@ -96,21 +95,25 @@ func (p *detectionsPart) writeState(tx *stateTx, full bool) {
 	p.written, p.det, p.ver = true, det, v
 	if det == nil {
 		tx.SetBlob(partDetections, []byte("null"))
-		p.eps = nil
 		return
 	}
 	var keys []uint64
+	var head detect.State
+	var episodes []detect.EpisodeState
+	var epIDs []string
 	if whole {
-		det.TakeChanged() // from here on, the changes are relative to what is written below
+		// From here on, the changes are relative to what is written below.
+		det.TakeChanged()
+		det.TakeChangedEpisodes()
 		tx.Clear(partDetections)
 		keys = det.UserKeys()
-		p.eps = map[string][sha256.Size]byte{}
+		head = det.ExportHead()
+		episodes, head.Episodes = head.Episodes, nil
 	} else {
 		keys = det.TakeChanged()
+		epIDs = det.TakeChangedEpisodes()
+		head = det.ExportHeadOnly()
 	}
-	head := det.ExportHead()
-	episodes := head.Episodes
-	head.Episodes = nil
 	tx.Put(partDetections, "", mustJSON(head))
 	var k [9]byte
 	k[0] = detUserKey
@@ -125,19 +128,14 @@ func (p *detectionsPart) writeState(tx *stateTx, full bool) {
 		}
 		tx.PutKey(partDetections, k[:], mustJSON(rec))
 	}
-	held := make(map[string]bool, len(episodes))
 	for _, e := range episodes {
-		held[e.ID] = true
-		b := mustJSON(e)
-		if h := sha256.Sum256(b); p.eps[e.ID] != h {
-			tx.Put(partDetections, string(detEpisodeKey)+e.ID, b)
-			p.eps[e.ID] = h
-		}
+		tx.Put(partDetections, string(detEpisodeKey)+e.ID, mustJSON(e))
 	}
-	for id := range p.eps {
-		if !held[id] {
+	for _, id := range epIDs {
+		if e, ok := det.ExportEpisode(id); ok {
+			tx.Put(partDetections, string(detEpisodeKey)+id, mustJSON(e))
+		} else {
 			tx.Delete(partDetections, string(detEpisodeKey)+id)
-			delete(p.eps, id)
 		}
 	}
 }

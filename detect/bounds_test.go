@@ -199,7 +199,7 @@ func TestLongStringsAreClipped(t *testing.T) {
 	rows[0].ID = strings.Repeat("x", 1<<20)
 	rows[0].AppName = strings.Repeat("a", 300)
 	snap := run(d, step{now: 10 * time.Minute, rows: rows})
-	e := snap.Episodes[0]
+	e := *snap.Episodes[0]
 	// The UPN's 256th byte is the first half of an "é": it goes, 255 bytes stay.
 	if len(e.UPN) != 255 || !utf8.ValidString(e.UPN) || len(e.SignInIDs[0]) != 256 || len(e.Apps[1].Name) != 256 {
 		t.Errorf("lengths: upn %d, sign-in id %d, apps %+v; want 255 (valid UTF-8), 256, 256", len(e.UPN), len(e.SignInIDs[0]), e.Apps)

@@ -15,7 +15,9 @@ import (
 //	AssembleState(ExportHead(), [ExportUser(k) for k in UserKeys()]) == Export()
 //
 // TakeChanged names every user whose record may have changed: the user a row was fed for, and
-// the users Advance concluded an episode of, pruned the prompts or rows of, or forgot.
+// the users Advance concluded an episode of, pruned the prompts or rows of, or forgot. The
+// episodes can be kept apart the same way (episodechanges.go: ExportHeadOnly,
+// TakeChangedEpisodes, ExportEpisode).
 
 // UserRecord is one user's share of State: its windows (nil when it has only prompts) and its
 // prompts, packed as State.Prompts packs them, for this one user.

@@ -58,6 +58,14 @@ type Detector struct {
 	// TakeChanged; nil until the first call, so that nothing is tracked for a caller that
 	// never asks (changes.go).
 	changed map[uint64]struct{}
+	// changedEps holds the episodes created or changed since the last TakeChangedEpisodes,
+	// goneEps the ids under which an episode is no longer held (forgotten, or given another
+	// id); both nil until the first call (episodechanges.go). epGen moves whenever an episode
+	// changes or enters or leaves the listing, which Snapshot keeps as of an epGen.
+	changedEps map[*episode]struct{}
+	goneEps    map[string]struct{}
+	epGen      uint64
+	listing    listing
 }
 
 // detail exists while a user has rows in a detection window or episodes that late rows may
@@ -391,7 +399,7 @@ func (d *Detector) placeBurst(dd *detail, i, k int) {
 	if into != nil {
 		ev.ep[k] = into
 		if !into.final {
-			into.add(ev, d.s.MaxListLen)
+			d.addRow(into, ev)
 			d.chainBurst(dd, into)
 			d.rekey(into)
 			d.checkSuccess(dd, into)
@@ -419,7 +427,7 @@ func (d *Detector) placeBurst(dd *detail, i, k int) {
 		m := &dd.events[j]
 		if m.fl&bk.member != 0 && m.ep[k] == nil && m.at > end-window && m.at <= end {
 			m.ep[k] = e
-			e.add(m, d.s.MaxListLen)
+			d.addRow(e, m)
 		}
 	}
 	d.chainBurst(dd, e)
@@ -495,7 +503,7 @@ func (d *Detector) chainBurst(dd *detail, e *episode) {
 		m := &evs[j]
 		if m.fl&member != 0 && m.ep[e.k] == nil && m.at > e.first-gap && m.at < e.last+gap {
 			m.ep[e.k] = e
-			e.add(m, d.s.MaxListLen)
+			d.addRow(e, m)
 		}
 	}
 	// Ascending extends the end, descending the start; together they reach the closure.
@@ -512,7 +520,7 @@ func (d *Detector) startFraud(dd *detail, i int) {
 	ev := &dd.events[i]
 	e := &episode{k: kFraud, userID: dd.userID, upn: dd.upn, outcome: OutcomeOpen}
 	ev.ep[kFraud] = e
-	e.add(ev, d.s.MaxListLen)
+	d.addRow(e, ev)
 	d.chainFraud(dd, e)
 	d.register(dd, e)
 	d.checkSuccess(dd, e)
@@ -535,7 +543,7 @@ func (d *Detector) joinFraud(dd *detail, i int) {
 	}
 	ev.ep[kFraud] = into
 	if !into.final {
-		into.add(ev, d.s.MaxListLen)
+		d.addRow(into, ev)
 		d.chainFraud(dd, into)
 		d.rekey(into)
 		d.checkSuccess(dd, into)
@@ -549,7 +557,7 @@ func (d *Detector) chainFraud(dd *detail, e *episode) {
 		m := &dd.events[j]
 		if m.fl&fBlocked != 0 && m.ep[kFraud] == nil && m.at >= e.first && m.at < e.last+gap {
 			m.ep[kFraud] = e
-			e.add(m, d.s.MaxListLen)
+			d.addRow(e, m)
 		}
 	}
 }
@@ -562,6 +570,7 @@ func (d *Detector) register(dd *detail, e *episode) {
 	dd.eps = append(dd.eps, e)
 	e.inUser = true
 	d.kinds[e.k].Started++
+	d.markEpisode(e)
 }
 
 // idFor derives the episode's id from its kind, user and first row (signIns keeps the earliest
@@ -581,7 +590,10 @@ func (d *Detector) idFor(e *episode) string {
 // changes, its id included.
 func (d *Detector) rekey(e *episode) {
 	if id := d.idFor(e); id != e.id {
+		// The episode itself was marked by the row just added to it (addRow): it is listed
+		// under its new id; the old one is listed as gone.
 		delete(d.episodes, e.id)
+		d.forgetEpisode(e.id)
 		e.id = id
 		d.episodes[id] = e
 	}
@@ -611,6 +623,7 @@ func (d *Detector) checkSuccess(dd *detail, e *episode) {
 	if i < len(dd.succ) && dd.succ[i].at < hi {
 		e.outcome, e.successAt, e.successRow = OutcomeSuccess, dd.succ[i].at, dd.succ[i].id
 		d.kinds[e.k].EndedSuccess++
+		d.markEpisode(e)
 	}
 }
 
@@ -648,6 +661,7 @@ func (d *Detector) advance() {
 				e.outcome = OutcomeDenied
 				d.kinds[e.k].EndedDenied++
 			}
+			d.markEpisode(e)
 			// Once concluded it can be forgotten by its user: schedule that.
 			key := userKey(e.userID)
 			d.touch(key)
@@ -838,25 +852,39 @@ func (d *Detector) dropIfEmpty(u *user) {
 }
 
 // expire takes concluded episodes out of the listing after EpisodeRetention, or beyond the
-// MaxEpisodes most recent, and forgets those no user refers to any more.
+// MaxEpisodes most recent, and forgets those no user refers to any more. It runs at every
+// Advance that has something to do, so it allocates only when more than MaxEpisodes are kept,
+// and moves epGen (the listing Snapshot caches) only when an episode enters or leaves it.
 func (d *Detector) expire(now int64) {
 	from := now - int64(d.s.EpisodeRetention)
-	var kept []*episode
+	kept := 0
 	for _, e := range d.episodes {
-		e.expired = e.final && e.last < from
-		if e.final && !e.expired {
-			kept = append(kept, e)
+		if e.final && e.last >= from {
+			kept++
 		}
 	}
-	if len(kept) > d.s.MaxEpisodes {
-		slices.SortFunc(kept, newestFirst)
-		for _, e := range kept[d.s.MaxEpisodes:] {
-			e.expired = true
+	// Beyond MaxEpisodes, an episode is kept only if it is at least as new as the
+	// MaxEpisodes-th newest (newestFirst is a total order: ids break ties).
+	var oldestKept *episode
+	if kept > d.s.MaxEpisodes {
+		list := make([]*episode, 0, kept)
+		for _, e := range d.episodes {
+			if e.final && e.last >= from {
+				list = append(list, e)
+			}
 		}
+		slices.SortFunc(list, newestFirst)
+		oldestKept = list[d.s.MaxEpisodes-1]
 	}
 	for id, e := range d.episodes {
+		expired := e.final && (e.last < from || (oldestKept != nil && newestFirst(oldestKept, e) < 0))
+		if expired != e.expired {
+			e.expired = expired
+			d.epGen++
+		}
 		if e.expired && !e.inUser {
 			delete(d.episodes, id)
+			d.forgetEpisode(id)
 		}
 	}
 }
@@ -903,42 +931,77 @@ type SelfMetrics struct {
 
 // Snapshot is everything the detector exposes.
 type Snapshot struct {
-	Now      time.Time   // the latest now given
-	Final    time.Time   // the latest final given
-	Kinds    []KindStats // in Kinds() order
-	Prompts  PromptDistribution
-	Self     SelfMetrics
-	Episodes []Episode // open and not-yet-final first, then by last row, newest first
+	Now     time.Time   // the latest now given
+	Final   time.Time   // the latest final given
+	Kinds   []KindStats // in Kinds() order
+	Prompts PromptDistribution
+	Self    SelfMetrics
+	// Episodes are open and not-yet-final first, then by last row, newest first. They are
+	// shared with the detector and other Snapshots, so that a Snapshot costs no copy of an
+	// episode that did not change: never modify one.
+	Episodes []*Episode
 }
 
-// Snapshot returns the figures and the listed episodes.
+// Snapshot returns the figures and the listed episodes. The listing is kept between calls
+// until an episode changes, enters or leaves it (epGen), and each episode's public form until
+// that episode changes: a Snapshot after a page that touched no episode costs no episode, one
+// after a page that did a pointer per listed episode and the public form of those that changed.
 func (d *Detector) Snapshot() Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := Snapshot{Now: time.Unix(0, d.now).UTC(), Final: time.Unix(0, d.final).UTC()}
+	if !d.listing.valid || d.listing.gen != d.epGen {
+		d.listEpisodes()
+	}
+	kinds := make([]KindStats, nKinds)
+	for k := range kinds {
+		kinds[k].Kind = Kinds()[k]
+		kinds[k].Started = d.kinds[k].Started
+		kinds[k].EndedSuccess = d.kinds[k].EndedSuccess
+		kinds[k].EndedDenied = d.kinds[k].EndedDenied
+		kinds[k].Open = d.listing.open[k]
+		kinds[k].UsersOpen = d.listing.usersOpen[k]
+	}
+	out.Kinds = kinds
+	out.Episodes = d.listing.episodes
+	out.Prompts = d.promptDistribution()
+	out.Self = SelfMetrics{
+		TrackedUsers: d.users.len(), TrackedRows: d.nRows, Episodes: len(d.episodes),
+		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
+		AbsurdTimestamps: d.self.absurd, LateRows: d.self.late, Duplicates: d.self.duplicates,
+	}
+	return out
+}
+
+// listing is what Snapshot keeps of the episodes as of epGen.
+type listing struct {
+	valid           bool
+	gen             uint64
+	episodes        []*Episode // Snapshot.Episodes; never modified once made
+	open, usersOpen [nKinds]int
+}
+
+// listEpisodes makes the listing again, reusing the public form of each episode that did not
+// change (markEpisode drops it when it does).
+func (d *Detector) listEpisodes() {
 	var open [nKinds]map[string]bool
 	for k := range open {
 		open[k] = map[string]bool{}
 	}
-	kinds := make([]KindStats, nKinds)
+	var l listing
 	var listed []*episode
 	for _, e := range d.episodes {
 		if e.outcome == OutcomeOpen {
-			kinds[e.k].Open++
+			l.open[e.k]++
 			open[e.k][e.userID] = true
 		}
 		if !e.expired {
 			listed = append(listed, e)
 		}
 	}
-	for k := range kinds {
-		kinds[k].Kind = Kinds()[k]
-		kinds[k].Started = d.kinds[k].Started
-		kinds[k].EndedSuccess = d.kinds[k].EndedSuccess
-		kinds[k].EndedDenied = d.kinds[k].EndedDenied
-		kinds[k].UsersOpen = len(open[k])
+	for k := range open {
+		l.usersOpen[k] = len(open[k])
 	}
-	out.Kinds = kinds
 	slices.SortFunc(listed, func(a, b *episode) int {
 		if a.final != b.final {
 			if a.final {
@@ -948,15 +1011,14 @@ func (d *Detector) Snapshot() Snapshot {
 		}
 		return newestFirst(a, b)
 	})
-	out.Episodes = make([]Episode, 0, len(listed))
+	l.episodes = make([]*Episode, 0, len(listed))
 	for _, e := range listed {
-		out.Episodes = append(out.Episodes, e.public())
+		if e.pub == nil {
+			p := e.public()
+			e.pub = &p
+		}
+		l.episodes = append(l.episodes, e.pub)
 	}
-	out.Prompts = d.promptDistribution()
-	out.Self = SelfMetrics{
-		TrackedUsers: d.users.len(), TrackedRows: d.nRows, Episodes: len(d.episodes),
-		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
-		AbsurdTimestamps: d.self.absurd, LateRows: d.self.late, Duplicates: d.self.duplicates,
-	}
-	return out
+	l.valid, l.gen = true, d.epGen
+	d.listing = l
 }

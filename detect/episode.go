@@ -68,6 +68,9 @@ type episode struct {
 	// forgotten: late rows in its range must not start another one), and whether it left the
 	// listing (retention).
 	inUser, expired bool
+	// pub is the public form as of the last change (Snapshot's listing), nil when it changed
+	// since (markEpisode).
+	pub *Episode
 }
 
 // ref is a row or session id with the time that orders it.

@@ -311,7 +311,7 @@ func TestFatigueEpisodeDetails(t *testing.T) {
 	if len(snap.Episodes) != 1 {
 		t.Fatalf("episodes = %+v, want one", snap.Episodes)
 	}
-	e := snap.Episodes[0]
+	e := *snap.Episodes[0]
 	want := Episode{
 		ID: e.ID, Kind: KindFatigue, Outcome: OutcomeSuccess, Final: false,
 		FirstSeen: t0, LastSeen: t0.Add(200 * time.Second), Rows: 11,

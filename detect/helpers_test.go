@@ -132,7 +132,7 @@ type epSummary struct {
 	user          string
 }
 
-func summarize(eps []Episode) []epSummary {
+func summarize(eps []*Episode) []epSummary {
 	var out []epSummary
 	for _, e := range eps {
 		s := epSummary{

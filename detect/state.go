@@ -125,6 +125,20 @@ func (d *Detector) Export() State {
 
 // exportHead is State without its users and prompts: the clock, counters and episodes.
 func (d *Detector) exportHead() State {
+	st := d.exportCounters()
+	st.Episodes = make([]EpisodeState, 0, len(d.episodes))
+	for _, e := range d.episodes {
+		st.Episodes = append(st.Episodes, e.state())
+	}
+	slices.SortFunc(st.Episodes, func(a, b EpisodeState) int { return cmp.Compare(a.ID, b.ID) })
+	if len(st.Episodes) == 0 {
+		st.Episodes = nil
+	}
+	return st
+}
+
+// exportCounters is State without its users, prompts and episodes.
+func (d *Detector) exportCounters() State {
 	st := State{Version: stateVersion, Now: d.now, Final: d.final, Counters: Counters{
 		CapHits: d.self.capHits, RowCapHits: d.self.rowCapHits, Unattributable: d.self.unattributable,
 		Absurd: d.self.absurd, Late: d.self.late, Duplicates: d.self.duplicates,
@@ -137,10 +151,6 @@ func (d *Detector) exportHead() State {
 			st.Counters.Kinds[Kinds()[k]] = c
 		}
 	}
-	for _, e := range d.episodes {
-		st.Episodes = append(st.Episodes, e.state())
-	}
-	slices.SortFunc(st.Episodes, func(a, b EpisodeState) int { return cmp.Compare(a.ID, b.ID) })
 	return st
 }
 
