@@ -1,12 +1,9 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -26,61 +23,37 @@ import (
 // and the puts that wrote a key the value it already held.
 func detEpisodeOps(t *testing.T, path string, from int64, eps map[string][]byte) (puts int, same []string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(f)
 	type op struct {
 		op         byte
 		key, value []byte
 	}
 	var pending []op
-	for {
-		kind, p, err := readRecord(r, nil)
-		if errors.Is(err, io.EOF) {
-			break
+	eachJournalOp(t, journalFrom(t, path, from), func(part string, o byte, key, value []byte) {
+		if part == partDetections {
+			pending = append(pending, op{o, bytes.Clone(key), bytes.Clone(value)})
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch kind {
-		case recOps:
-			if err := applyOps(p, func(part string, o byte, key, value []byte) error {
-				if part == partDetections {
-					pending = append(pending, op{o, bytes.Clone(key), bytes.Clone(value)})
+	}, func() {
+		whole := false
+		for _, o := range pending {
+			switch {
+			case o.op == opClear:
+				clear(eps)
+				whole = true
+			case len(o.key) == 0 || o.key[0] != detEpisodeKey:
+			case o.op == opPut:
+				if prev, ok := eps[string(o.key)]; ok && bytes.Equal(prev, o.value) {
+					same = append(same, string(o.key[1:]))
 				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		case recCommit:
-			whole := false
-			for _, o := range pending {
-				switch {
-				case o.op == opClear:
-					clear(eps)
-					whole = true
-				case len(o.key) == 0 || o.key[0] != detEpisodeKey:
-				case o.op == opPut:
-					if prev, ok := eps[string(o.key)]; ok && bytes.Equal(prev, o.value) {
-						same = append(same, string(o.key[1:]))
-					}
-					eps[string(o.key)] = o.value
-					if !whole {
-						puts++
-					}
-				case o.op == opDelete:
-					delete(eps, string(o.key))
+				eps[string(o.key)] = o.value
+				if !whole {
+					puts++
 				}
+			case o.op == opDelete:
+				delete(eps, string(o.key))
 			}
-			pending = nil
 		}
-	}
+		pending = nil
+	})
 	return puts, same
 }
 
@@ -254,42 +227,26 @@ func TestDetectionsPartLoadsBackAfterEveryCommit(t *testing.T) {
 					t.Fatal(err)
 				}
 				whole := false
-				r := bufio.NewReader(bytes.NewReader(file.Bytes()[from:]))
-				for {
-					kind, payload, err := readRecord(r, nil)
-					if errors.Is(err, io.EOF) {
-						break
+				eachJournalOp(t, bytes.NewReader(file.Bytes()[from:]), func(part string, op byte, k, v []byte) {
+					if part != partDetections {
+						return
 					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					if kind != recOps {
-						continue
-					}
-					if err := applyOps(payload, func(part string, op byte, k, v []byte) error {
-						if part != partDetections {
-							return nil
-						}
-						switch op {
-						case opClear:
-							clear(kv.KV)
-							whole = true
-						case opPut:
-							if !whole && len(k) > 0 && k[0] == detEpisodeKey {
-								puts++
-								if prev, ok := kv.KV[string(k)]; ok && bytes.Equal(prev, v) {
-									t.Errorf("commit %d: episode %s written again unchanged", c, k[1:])
-								}
+					switch op {
+					case opClear:
+						clear(kv.KV)
+						whole = true
+					case opPut:
+						if !whole && len(k) > 0 && k[0] == detEpisodeKey {
+							puts++
+							if prev, ok := kv.KV[string(k)]; ok && bytes.Equal(prev, v) {
+								t.Errorf("commit %d: episode %s written again unchanged", c, k[1:])
 							}
-							kv.KV[string(k)] = bytes.Clone(v)
-						case opDelete:
-							delete(kv.KV, string(k))
 						}
-						return nil
-					}); err != nil {
-						t.Fatal(err)
+						kv.KV[string(k)] = bytes.Clone(v)
+					case opDelete:
+						delete(kv.KV, string(k))
 					}
-				}
+				}, nil)
 				got, err := decodeDetections(kv)
 				if err != nil {
 					t.Fatalf("commit %d: %v", c, err)

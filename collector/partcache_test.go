@@ -24,42 +24,61 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/simtenant"
 )
 
-// partsWrittenAfter replays the journal's records from byte from on and returns, per committed
-// transaction, the parts its ops touched and how many op bytes each took.
-func partsWrittenAfter(t *testing.T, path string, from int64) []map[string]int {
+// eachJournalOp reads journal records from r to its end, calling op for each operation of a
+// transaction and commit (when not nil) at each commit record, in the order written.
+func eachJournalOp(t *testing.T, r io.Reader, op func(part string, op byte, key, value []byte), commit func()) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(f)
-	var commits []map[string]int
-	cur := map[string]int{}
+	br := bufio.NewReader(r)
 	for {
-		kind, p, err := readRecord(r, nil)
+		kind, p, err := readRecord(br, nil)
 		if errors.Is(err, io.EOF) {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		switch kind {
 		case recOps:
-			if err := applyOps(p, func(part string, _ byte, key, value []byte) error {
-				cur[part] += 1 + len(key) + len(value)
+			if err := applyOps(p, func(part string, o byte, key, value []byte) error {
+				op(part, o, key, value)
 				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
 		case recCommit:
-			commits = append(commits, cur)
-			cur = map[string]int{}
+			if commit != nil {
+				commit()
+			}
 		}
 	}
+}
+
+// journalFrom opens the journal at path positioned at byte from; the file closes with the test.
+func journalFrom(t *testing.T, path string, from int64) io.Reader {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// partsWrittenAfter replays the journal's records from byte from on and returns, per committed
+// transaction, the parts its ops touched and how many op bytes each took.
+func partsWrittenAfter(t *testing.T, path string, from int64) []map[string]int {
+	t.Helper()
+	var commits []map[string]int
+	cur := map[string]int{}
+	eachJournalOp(t, journalFrom(t, path, from), func(part string, _ byte, key, value []byte) {
+		cur[part] += 1 + len(key) + len(value)
+	}, func() {
+		commits = append(commits, cur)
+		cur = map[string]int{}
+	})
 	return commits
 }
 
@@ -169,26 +188,12 @@ func TestVersionedPart(t *testing.T) {
 		if err := tx.commit(1, 0); err != nil {
 			t.Fatal(err)
 		}
-		r := bufio.NewReader(&buf)
-		for {
-			kind, rec, err := readRecord(r, nil)
-			if errors.Is(err, io.EOF) {
-				return blobs
+		eachJournalOp(t, &buf, func(part string, op byte, key, v []byte) {
+			if part == "test" && op == opPut && len(key) == 0 {
+				blobs = append(blobs, string(v))
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if kind == recOps {
-				if err := applyOps(rec, func(part string, op byte, key, v []byte) error {
-					if part == "test" && op == opPut && len(key) == 0 {
-						blobs = append(blobs, string(v))
-					}
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		}, nil)
+		return blobs
 	}
 	steps := []struct {
 		name      string

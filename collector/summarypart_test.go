@@ -1,10 +1,7 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"io"
 	"reflect"
 	"slices"
 	"testing"
@@ -24,38 +21,23 @@ func summaryOps(t *testing.T, p *summaryPart, full bool, kv map[string][]byte) [
 		t.Fatal(err)
 	}
 	var ops []string
-	r := bufio.NewReader(&buf)
-	for {
-		kind, rec, err := readRecord(r, nil)
-		if errors.Is(err, io.EOF) {
-			return ops
+	eachJournalOp(t, &buf, func(part string, op byte, key, v []byte) {
+		if part != partSummary {
+			t.Errorf("summaryPart wrote into part %q", part)
 		}
-		if err != nil {
-			t.Fatal(err)
+		switch op {
+		case opClear:
+			ops = append(ops, "clear")
+			clear(kv)
+		case opPut:
+			ops = append(ops, "put "+string(key)+" "+string(v))
+			kv[string(key)] = bytes.Clone(v)
+		case opDelete:
+			ops = append(ops, "delete "+string(key))
+			delete(kv, string(key))
 		}
-		if kind != recOps {
-			continue
-		}
-		if err := applyOps(rec, func(part string, op byte, key, v []byte) error {
-			if part != partSummary {
-				t.Errorf("summaryPart wrote into part %q", part)
-			}
-			switch op {
-			case opClear:
-				ops = append(ops, "clear")
-				clear(kv)
-			case opPut:
-				ops = append(ops, "put "+string(key)+" "+string(v))
-				kv[string(key)] = bytes.Clone(v)
-			case opDelete:
-				ops = append(ops, "delete "+string(key))
-				delete(kv, string(key))
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	}, nil)
+	return ops
 }
 
 // The summary is committed a bucket per key: a commit writes the buckets its rows counted in
