@@ -221,42 +221,38 @@ func (d *signInDecoder) refill(grow bool) error {
 // shiftMemos moves every memo's offsets delta bytes back, forgetting those that pointed before.
 func (d *signInDecoder) shiftMemos(delta int32) {
 	for k := range d.memos {
-		keys := &d.memos[k].keys
-		for i := range keys {
-			if m := &keys[i]; m.to != 0 {
-				if m.from < delta {
-					*m = memoKey{}
-				} else {
-					m.from, m.to = m.from-delta, m.to-delta
-				}
+		for i := range d.memos[k].keys {
+			if m := &d.memos[k].keys[i]; !shiftSpan(&m.from, &m.to, delta) {
+				*m = memoKey{}
 			}
 		}
 	}
 	for i := range d.tokens {
-		if m := &d.tokens[i]; m.to != 0 {
-			if m.from < delta {
-				m.from, m.to = 0, 0
-			} else {
-				m.from, m.to = m.from-delta, m.to-delta
-			}
+		if m := &d.tokens[i]; !shiftSpan(&m.from, &m.to, delta) {
+			m.from, m.to = 0, 0
 		}
 	}
 	for i := range d.values {
-		if m := &d.values[i]; m.to != 0 {
-			if m.from < delta {
-				*m = valueMemoEntry{}
-			} else {
-				m.from, m.to = m.from-delta, m.to-delta
-			}
+		if m := &d.values[i]; !shiftSpan(&m.from, &m.to, delta) {
+			*m = valueMemoEntry{}
 		}
 	}
 	for i := range d.policyMemo {
-		if m := &d.policyMemo[i]; m.to != 0 {
-			if m.from < delta {
-				*m = policyMemoEntry{}
-			} else {
-				m.from, m.to = m.from-delta, m.to-delta
-			}
+		if m := &d.policyMemo[i]; !shiftSpan(&m.from, &m.to, delta) {
+			*m = policyMemoEntry{}
 		}
 	}
+}
+
+// shiftSpan moves a remembered token's offsets delta bytes back. It reports false when the token
+// lay in the dropped bytes (an empty memo, to == 0, stays as it is).
+func shiftSpan(from, to *int32, delta int32) bool {
+	if *to == 0 {
+		return true
+	}
+	if *from < delta {
+		return false
+	}
+	*from, *to = *from-delta, *to-delta
+	return true
 }
