@@ -322,7 +322,7 @@ func (c *Client) SignIns(ctx context.Context, q SignInQuery, fn func(page []Sign
 	// token issuer types, which tell on-premises MFA apart from cloud MFA.
 	hdr := http.Header{"Prefer": {"include-unknown-enum-members"}}
 	dec := signInDecoder{reuse: q.ReuseRows} // one per read: strings repeated across its pages are allocated once
-	return walk(ctx, c, "signIns", c.endpoint+path, hdr, c.signInReads, dec.decodePage, fn)
+	return walk(ctx, c, "signIns", c.endpoint+path, hdr, c.signInReads, dec.decodePage, dec.decodeStream, fn)
 }
 
 // Get pages through any collection (pathAndQuery is relative to the endpoint, starting with "/")
@@ -332,7 +332,7 @@ func (c *Client) Get(ctx context.Context, endpointLabel, pathAndQuery string, fn
 	if !strings.HasPrefix(pathAndQuery, "/") {
 		return fmt.Errorf("graph %s: path %q must start with /", endpointLabel, pathAndQuery)
 	}
-	return walk(ctx, c, endpointLabel, c.endpoint+pathAndQuery, nil, c.otherReads, decodeRawPage, fn)
+	return walk(ctx, c, endpointLabel, c.endpoint+pathAndQuery, nil, c.otherReads, decodeRawPage, nil, fn)
 }
 
 // ErrStopPaging, returned by a page callback, ends paging early. The paging function then returns
@@ -352,7 +352,7 @@ var (
 
 // walk is the paging loop shared by every collection.
 func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr http.Header, lim readLimits,
-	decode func([]byte) (decodedPage[T], error), fn func([]T) error) error {
+	decode func([]byte) (decodedPage[T], error), stream func(io.Reader, int64) (decodedPage[T], error), fn func([]T) error) error {
 	parent := ctx
 	if lim.timeBox > 0 {
 		var cancel context.CancelFunc
@@ -371,7 +371,7 @@ func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr h
 		if lim.maxPages > 0 && pages >= lim.maxPages {
 			return fmt.Errorf("graph %s: %w: %d pages read and the next link %s still follows", endpoint, ErrTooManyPages, pages, pageURL)
 		}
-		page, err := fetchPage(ctx, c, endpoint, pageURL, hdr, decode)
+		page, err := fetchPage(ctx, c, endpoint, pageURL, hdr, decode, stream)
 		if err != nil {
 			if parent.Err() == nil && errors.Is(context.Cause(ctx), ErrReadTimeBox) {
 				return fmt.Errorf("graph %s: %w of %v (%d pages read; interrupted: %v)", endpoint, ErrReadTimeBox, lim.timeBox, pages, err)
@@ -397,17 +397,42 @@ func walk[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr h
 }
 
 // fetchPage fetches and decodes one page. A page whose top level does not decode is fetched once
-// more, like a body cut short, before it is reported as malformed.
+// more, like a body cut short, before it is reported as malformed. With stream, the page is decoded
+// as its body arrives (stream.go), and fetched again to be decoded whole only if its top level did
+// not fit the decoding window.
 func fetchPage[T any](ctx context.Context, c *Client, endpoint, pageURL string, hdr http.Header,
-	decode func([]byte) (decodedPage[T], error)) (decodedPage[T], error) {
-	for refetched := false; ; refetched = true {
-		buf, err := c.fetch(ctx, endpoint, pageURL, hdr)
-		if err != nil {
-			return decodedPage[T]{}, err
+	decode func([]byte) (decodedPage[T], error), stream func(io.Reader, int64) (decodedPage[T], error)) (decodedPage[T], error) {
+	refetched := false
+	for {
+		var page decodedPage[T]
+		var derr error
+		if stream != nil {
+			_, err := c.fetch(ctx, endpoint, pageURL, hdr, func(body io.Reader, size int64) error {
+				var err error
+				page, err = stream(body, size)
+				return err
+			})
+			var df *decodeFailure
+			switch {
+			case errors.As(err, &df):
+				derr = df.err
+			case err != nil:
+				return decodedPage[T]{}, err
+			}
+			if errors.Is(derr, errNeedWhole) && ctx.Err() == nil {
+				c.log.Debug("graph page's top level did not fit the decoding window; fetching it whole", "endpoint", endpoint, "url", pageURL)
+				stream = nil
+				continue
+			}
+		} else {
+			buf, err := c.fetch(ctx, endpoint, pageURL, hdr, nil)
+			if err != nil {
+				return decodedPage[T]{}, err
+			}
+			page, derr = decode(buf.Bytes())
+			// Decoding copied every string and raw row out of buf, so it can be reused now.
+			putBuffer(buf)
 		}
-		page, derr := decode(buf.Bytes())
-		// Decoding copied every string and raw row out of buf, so it can be reused now.
-		putBuffer(buf)
 		if derr == nil {
 			return page, nil
 		}
@@ -419,12 +444,20 @@ func fetchPage[T any](ctx context.Context, c *Client, endpoint, pageURL string, 
 		if refetched {
 			return decodedPage[T]{}, &MalformedPageError{Endpoint: endpoint, URL: pageURL, Err: derr}
 		}
+		refetched = true
 		c.obs.Retry(endpoint, "truncated")
 		if ok, held := c.logLimit.allow(endpoint+"/malformed_page", c.clock.Now()); ok {
 			c.log.Warn("graph page could not be decoded; fetching it again", "endpoint", endpoint, "url", pageURL, "err", derr, "similar_since_last_line", held)
 		}
 	}
 }
+
+// decodeFailure carries a streamed page's decoding error out of fetch, which retries only what
+// the request itself did wrong.
+type decodeFailure struct{ err error }
+
+func (e *decodeFailure) Error() string { return e.err.Error() }
+func (e *decodeFailure) Unwrap() error { return e.err }
 
 // retryable marks an attempt's failure as worth another attempt.
 type retryable struct {
@@ -436,9 +469,10 @@ type retryable struct {
 func (r *retryable) Error() string { return r.err.Error() }
 func (r *retryable) Unwrap() error { return r.err }
 
-// fetch gets one URL with pacing and retries and returns its full body. Every attempt waits on the
-// pacer: retries spend the tenant's budget like first tries do.
-func (c *Client) fetch(ctx context.Context, endpoint, rawURL string, hdr http.Header) (*bytes.Buffer, error) {
+// fetch gets one URL with pacing and retries and returns its full body, or, with consume, hands
+// the body to consume as it arrives and returns no buffer. Every attempt waits on the pacer:
+// retries spend the tenant's budget like first tries do.
+func (c *Client) fetch(ctx context.Context, endpoint, rawURL string, hdr http.Header, consume func(io.Reader, int64) error) (*bytes.Buffer, error) {
 	retries, throttles := 0, 0
 	for {
 		if err := c.pacer.Wait(ctx); err != nil {
@@ -451,7 +485,7 @@ func (c *Client) fetch(ctx context.Context, endpoint, rawURL string, hdr http.He
 				return nil, fmt.Errorf("graph %s: %w", endpoint, err)
 			}
 		}
-		buf, err := c.attempt(ctx, endpoint, rawURL, hdr)
+		buf, err := c.attempt(ctx, endpoint, rawURL, hdr, consume)
 		if err == nil {
 			return buf, nil
 		}
@@ -504,9 +538,9 @@ func (c *Client) backoff(n int) time.Duration {
 	return time.Duration(c.jitter(int64(ceiling) + 1))
 }
 
-// attempt makes one request and reads the whole body, so a body cut short is noticed before any row
-// is decoded and handed out.
-func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, hdr http.Header) (*bytes.Buffer, error) {
+// attempt makes one request and reads the whole body, or hands it to consume, so a body cut short
+// is noticed before any row is handed out.
+func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, hdr http.Header, consume func(io.Reader, int64) error) (*bytes.Buffer, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("graph %s: bad page URL: %w", endpoint, err)
@@ -540,6 +574,23 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, hdr http.
 	}
 	defer resp.Body.Close()
 
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 && consume != nil {
+		err := consume(resp.Body, resp.ContentLength)
+		var bodyErr *bodyReadError
+		switch {
+		case errors.As(err, &bodyErr):
+			c.obs.Request(endpoint, 0, c.clock.Now().Sub(start))
+			return nil, classify(ctx, endpoint, "truncated", bodyErr)
+		case errors.Is(err, errPageTooBig):
+			c.obs.Request(endpoint, resp.StatusCode, c.clock.Now().Sub(start))
+			return nil, fmt.Errorf("graph %s: page larger than %d MiB", endpoint, maxPageBytes>>20)
+		}
+		c.obs.Request(endpoint, resp.StatusCode, c.clock.Now().Sub(start))
+		if err != nil {
+			return nil, &decodeFailure{err}
+		}
+		return nil, nil
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		buf := getBuffer(resp.ContentLength)
 		_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxPageBytes+1))

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -183,6 +184,13 @@ type signInDecoder struct {
 	reuse bool
 	spare pageSlabs
 
+	// A streamed page (stream.go): what is left of the body, and the window's buffer between pages.
+	src    *pageStream
+	window []byte
+	// The window's size and low-water mark (streamWindowBytes, streamLowWater when zero); tests
+	// cut pages into small windows.
+	windowSize, lowMark int
+
 	// Per page: rows and the slabs their slices are cut from.
 	rows     []SignIn
 	strs     []string
@@ -206,6 +214,12 @@ type pageSlabs struct {
 }
 
 func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
+	return d.decode(body, len(body))
+}
+
+// decode decodes a page whose bytes are body, or, when d.src is set, whose bytes start with body
+// and continue in d.src (stream.go). size is the page's length, or an estimate, for sizing slabs.
+func (d *signInDecoder) decode(body []byte, size int) (decodedPage[SignIn], error) {
 	d.s = newScanner(body)
 	for i := range d.memos {
 		d.memos[i].reset(i)
@@ -229,15 +243,20 @@ func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 	} else {
 		// Graph pages hold at most $top (1,000) rows. The other estimates are what a realistic
 		// page (graphtest.SignInPage) needs, so most pages fill their slabs without regrowing them.
-		d.rows = make([]SignIn, 0, min(signInPageSize, len(body)/512+1))
-		d.strs = make([]string, 0, len(body)/768+1)
-		d.steps = make([]AuthenticationDetail, 0, min(2*signInPageSize, len(body)/2048+1))
-		d.provs = make([]AuthenticationRequirementPolicy, 0, min(signInPageSize, len(body)/4096+1))
-		d.policies = make([]AppliedConditionalAccessPolicy, 0, len(body)/768+1)
+		d.rows = make([]SignIn, 0, min(signInPageSize, size/512+1))
+		d.strs = make([]string, 0, size/768+1)
+		d.steps = make([]AuthenticationDetail, 0, min(2*signInPageSize, size/2048+1))
+		d.provs = make([]AuthenticationRequirementPolicy, 0, min(signInPageSize, size/4096+1))
+		d.policies = make([]AppliedConditionalAccessPolicy, 0, size/768+1)
 	}
 	var out decodedPage[SignIn]
 	next, err := parsePage(&d.s, func(i int) error {
-		err := d.row()
+		var err error
+		if d.src != nil {
+			err = d.streamRow()
+		} else {
+			err = d.row()
+		}
 		if err != nil {
 			return err
 		}
@@ -253,6 +272,14 @@ func (d *signInDecoder) decodePage(body []byte) (decodedPage[SignIn], error) {
 		return nil
 	})
 	if err != nil {
+		var se *syntaxError
+		if d.src != nil && errors.As(err, &se) {
+			if !d.src.eof {
+				err = errNeedWhole // outside the rows: maybe the window's end, maybe not
+			} else {
+				se.off += d.src.base // the page's offset, not the window's
+			}
+		}
 		return decodedPage[SignIn]{}, fmt.Errorf("decoding page: %w", err)
 	}
 	out.rows, out.next = d.rows, next

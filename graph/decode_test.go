@@ -610,6 +610,10 @@ func FuzzDecodePage(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// Streamed (stream.go) through windows smaller than a row, read a few bytes at a time: the
+		// same rows, links, malformed rows and errors as whole, or the fallback to whole decoding.
+		checkStreamLikeWhole(t, body, 64, 16, 3)
+		checkStreamLikeWhole(t, body, 700, 200, 64)
 		page, err := decodeSignInPage(body)
 		want, wantErr := referenceDecodeSignInPage(body)
 		switch {
@@ -664,7 +668,14 @@ func BenchmarkDecodePage(b *testing.B) {
 			name   string
 			decode func([]byte) (decodedPage[SignIn], error)
 		}{
-			{"streaming", decodeSignInPage},
+			// As the client decodes a sign-in page: as it arrives, through the window of
+			// stream.go, in reads of a TLS record's size or so.
+			{"window", func(body []byte) (decodedPage[SignIn], error) {
+				var d signInDecoder
+				return d.decodeStream(&chunkReader{b: body, n: 16 << 10}, int64(len(body)))
+			}},
+			// The same decoder over a body read whole (Get's pages, and the fallback).
+			{"whole", decodeSignInPage},
 			{"encoding-json", referenceDecodeSignInPage},
 		} {
 			b.Run("page="+pg.name+"/"+d.name, func(b *testing.B) {

@@ -6,8 +6,9 @@ import (
 	"weak"
 )
 
-// The body of a response is read whole into a buffer (attempt), decoded, and the buffer handed
-// back (putBuffer) for the next response. Decoding copies every string and raw row it keeps out of
+// The body of a response other than a sign-in page (those are decoded as they arrive, stream.go)
+// is read whole into a buffer (attempt), decoded, and the buffer handed back (putBuffer) for the
+// next response. Decoding copies every string and raw row it keeps out of
 // the body (decode_signin.go, decodeRawPage, encoding/json for single objects), so no row handed to
 // a caller points into a buffer that a later page overwrites.
 //

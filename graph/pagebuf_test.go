@@ -158,8 +158,9 @@ func TestPagesReadIntoOneBufferKeepTheirRows(t *testing.T) {
 		if len(pages) != 2 || !reflect.DeepEqual(pages[0], wantA) || !reflect.DeepEqual(pages[1], wantB) {
 			t.Fatalf("got %d pages; rows differ from encoding/json's after the buffer was reused", len(pages))
 		}
-		if sp := peekSpare(); sp == nil || sp.Cap() < len(a) {
-			t.Errorf("the second page did not reuse the first page's buffer (spare %v)", sp)
+		// Sign-in pages are decoded as they arrive (stream.go): no page buffer is taken or given back.
+		if sp := peekSpare(); sp != nil {
+			t.Errorf("sign-in pages went through a page buffer of %d bytes", sp.Cap())
 		}
 	})
 

@@ -118,7 +118,7 @@ func (c *Client) PerUserMFAState(ctx context.Context, userID string) (string, er
 
 // getObject fetches a single object (no paging) with the same pacing and retries as collections.
 func (c *Client) getObject(ctx context.Context, endpointLabel, path string, v any) error {
-	buf, err := c.fetch(ctx, endpointLabel, c.endpoint+path, nil)
+	buf, err := c.fetch(ctx, endpointLabel, c.endpoint+path, nil, nil)
 	if err != nil {
 		return err
 	}
