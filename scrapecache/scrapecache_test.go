@@ -362,8 +362,8 @@ func TestVersionMoveRendersHotEntryAtOnce(t *testing.T) {
 	if c := inner.calls.Load(); c != 2 {
 		t.Errorf("%d renderings, want 2: the request waited for none", c)
 	}
-	// A rendering that started before the version moved and ended after is not served, and the
-	// next tick renders again.
+	// A rendering that started before the version moved and ended after is not served: the
+	// entry renders again as soon as it ends.
 	inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 10)
 	version.Add(1)
 	clk.Add(10 * time.Millisecond)
@@ -372,9 +372,12 @@ func TestVersionMoveRendersHotEntryAtOnce(t *testing.T) {
 	version.Add(1) // moves while rendering 3 runs
 	close(inner.hold)
 	tk.waitIdle()
+	if c := inner.calls.Load(); c != 4 {
+		t.Errorf("%d renderings once rendering 3 ended behind the version, want 4 (rendered again at once)", c)
+	}
 	inner.hold, inner.started = nil, nil
 	clk.Add(10 * time.Millisecond)
-	tk.fire() // rendering 3 is stale: rendering 4
+	tk.fire()
 	tk.waitIdle()
 	if _, body, _ := get(t, h, textAccept); body != "rendering 4" {
 		t.Errorf("after the version moved amid a rendering: %q, want rendering 4", body)
@@ -643,5 +646,54 @@ func TestPromhttpOverHTTP(t *testing.T) {
 	head, headBody := do(http.MethodHead, "gzip")
 	if len(headBody) != 0 || head.ContentLength != int64(len(gzBody)) || head.Header.Get("Content-Encoding") != "gzip" {
 		t.Errorf("HEAD: %d bytes of body, Content-Length %d, Content-Encoding %q; want none, %d, gzip", len(headBody), head.ContentLength, head.Header.Get("Content-Encoding"), len(gzBody))
+	}
+}
+
+// Requests waiting for a rendering that the version overtook share the next rendering instead
+// of each rendering for itself (fifty renderings at once on two cores), and none gets the
+// overtaken one.
+func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
+	for _, hot := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hot=%v", hot), func(t *testing.T) {
+			inner := &renderer{}
+			clk := &clock{now: time.Unix(1000, 0)}
+			var version atomic.Uint64
+			h := New(inner, time.Second).WithVersion(version.Load)
+			h.now = clk.Now
+			tk := newTicks(t, h)
+			first := 0
+			if hot {
+				hotEntry(t, h, clk, tk)
+				first = 1
+				version.Add(1) // the requests below find the rendering stale
+			}
+			inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 100)
+			const n = 10
+			bodies := make(chan string, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, body, _ := get(t, h, textAccept)
+					bodies <- body
+				}()
+			}
+			<-inner.started
+			time.Sleep(50 * time.Millisecond) // the other requests queue behind the rendering
+			version.Add(1)                    // ... which the version overtakes
+			close(inner.hold)
+			wg.Wait()
+			close(bodies)
+			want := fmt.Sprintf("rendering %d", first+2)
+			for b := range bodies {
+				if b != want {
+					t.Errorf("a request got %q, want the shared %q", b, want)
+				}
+			}
+			if c := inner.calls.Load(); c != int64(first+2) {
+				t.Errorf("%d renderings, want %d: the overtaken one and one shared after it", c, first+2)
+			}
+		})
 	}
 }
