@@ -10,9 +10,9 @@
 //
 // While requests keep coming less than MaxAge apart (several scrapers), the entry is hot: it is
 // checked every MaxAge/100 in the background and rendered again as soon as the version moved
-// (WithVersion) or its rendering is three quarters of MaxAge old, so that no request waits for
-// a rendering, save one arriving in the few milliseconds between a poll's end and the new
-// rendering. A version function (WithVersion) and
+// (WithVersion; at once if the version source calls VersionMoved) or its rendering is three
+// quarters of MaxAge old, so that no request waits for a rendering, save one arriving in the few
+// milliseconds between a poll's end and the new rendering. A version function (WithVersion) and
 // Invalidate make renderings stale at once when the caller knows the series changed (a poll
 // ended, a reload): a rendering started at an older version is never served, so a response never
 // misses a change the caller could have observed before asking. Requests waiting for a
@@ -64,6 +64,22 @@ type Handler struct {
 func (h *Handler) WithVersion(version func() uint64) *Handler {
 	h.version = version
 	return h
+}
+
+// VersionMoved tells h that the version moved (the version source calls it: a poll ended, a
+// configuration was applied): hot entries start rendering at once instead of at their next check
+// (within maxAge/100). Optional; it does not block, the renderings running in the background.
+func (h *Handler) VersionMoved() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now, v := h.now(), h.currentVersion()
+	for _, e := range h.entries {
+		// A rendering in progress renders again when it ends (it is overtaken); a failed one
+		// is retried by the checks.
+		if e.req != nil && e.pending == nil && now.Before(e.hotUntil) && !e.failed && (e.resp == nil || e.resp.version != v) {
+			h.startLocked(e, e.req)
+		}
+	}
 }
 
 func (h *Handler) currentVersion() uint64 {
@@ -234,6 +250,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, ok := keyOf(r)
+	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	h.mu.Lock()
 	e := h.entries[k]
 	if e == nil {
@@ -255,7 +272,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	e.lastRequest = now
-	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	e.gzip = e.gzip || gz
 	if e.resp != nil && e.resp.version == h.currentVersion() {
 		if h.now().Sub(e.resp.at) < h.maxAge {

@@ -697,3 +697,40 @@ func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
 		})
 	}
 }
+
+// VersionMoved (the version source's notification) starts a hot entry's rendering at once,
+// without a tick or a request; a cold entry (a lone scraper, fresh at its next request anyway)
+// and an entry whose version did not move are left alone.
+func TestVersionMovedRendersAtOnce(t *testing.T) {
+	inner := &renderer{}
+	clk := &clock{now: time.Unix(1000, 0)}
+	var version atomic.Uint64
+	h := New(inner, time.Second).WithVersion(version.Load)
+	h.now = clk.Now
+	tk := newTicks(t, h)
+	get(t, h, textAccept) // one request: cold
+	tk.waitIdle()
+	version.Add(1)
+	h.VersionMoved()
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 1 {
+		t.Fatalf("%d renderings after VersionMoved on a cold entry, want 1", c)
+	}
+	clk.Add(100 * time.Millisecond)
+	get(t, h, textAccept) // stale: rendering 2, and the entry is hot
+	tk.waitIdle()
+	h.VersionMoved() // the version did not move since
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 2 {
+		t.Fatalf("%d renderings after VersionMoved with no move, want 2", c)
+	}
+	version.Add(1)
+	h.VersionMoved()
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 3 {
+		t.Fatalf("%d renderings after the version moved and VersionMoved, want 3 (no tick fired)", c)
+	}
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" || inner.calls.Load() != 3 {
+		t.Errorf("served %q after %d renderings, want rendering 3 made before the request", body, inner.calls.Load())
+	}
+}
