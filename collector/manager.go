@@ -42,7 +42,20 @@ type Manager struct {
 	tenants map[string]*tenantRunner
 	ctx     context.Context
 
-	changes atomic.Uint64 // see Changes
+	changes changeCount // see Changes
+}
+
+// changeCount counts Manager.Changes and calls the function OnChange set each time it moves.
+type changeCount struct {
+	n      atomic.Uint64
+	notify atomic.Pointer[func()]
+}
+
+func (c *changeCount) add() {
+	c.n.Add(1)
+	if f := c.notify.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // Options configure a Manager.
@@ -90,7 +103,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 func (m *Manager) Apply(cfg *config.Config) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	defer m.changes.Add(1)
+	defer m.changes.add()
 	want := map[string]config.Tenant{}
 	for _, t := range cfg.Tenants {
 		want[t.Name] = t

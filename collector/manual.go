@@ -46,4 +46,10 @@ func (m *Manager) RenewClients() error {
 // counter or gauge moving in place: polls that ended (their counts committed, readiness and
 // health updated) and configurations applied. A cached rendering of /metrics made before the
 // count moved is not served (scrapecache.Handler.Version).
-func (m *Manager) Changes() uint64 { return m.changes.Load() }
+func (m *Manager) Changes() uint64 { return m.changes.n.Load() }
+
+// OnChange makes f called each time Changes moves, right after, from the goroutine that moved
+// it (a poll's or Apply's, Apply holding the Manager's lock): f must return quickly and not call
+// the Manager. It lets a cache of /metrics render again at once (scrapecache.Handler.VersionMoved)
+// instead of noticing at its next check.
+func (m *Manager) OnChange(f func()) { m.changes.notify.Store(&f) }

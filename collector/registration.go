@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -198,7 +197,7 @@ type registrationSource struct {
 
 	mu      sync.Mutex // one refresh at a time; guards health
 	health  pollHealth
-	changes *atomic.Uint64 // counts the polls that ended (Manager.Changes)
+	changes *changeCount // counts the polls that ended (Manager.Changes)
 }
 
 func newRegistrationSource(tenant string, m *Metrics, rm *RegistrationMetrics, logger *slog.Logger, now func() time.Time) *registrationSource {
@@ -214,7 +213,7 @@ func (s *registrationSource) poll(ctx context.Context, client *graph.Client) err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.changes != nil {
-		defer s.changes.Add(1) // Manager.Changes
+		defer s.changes.add() // Manager.Changes
 	}
 	m := s.metrics
 	m.Polls.WithLabelValues(s.tenant, sourceRegistration).Inc()

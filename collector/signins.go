@@ -105,7 +105,7 @@ type signInSource struct {
 	deduplicated  prometheus.Counter
 
 	// changes, when set, counts the polls that ended (Manager.Changes).
-	changes *atomic.Uint64
+	changes *changeCount
 
 	// onCount, when set (benchmarks), is called for every row counted.
 	onCount func(r *graph.SignIn, pass string)
@@ -196,7 +196,7 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 
 func (s *signInSource) changed() {
 	if s.changes != nil {
-		s.changes.Add(1)
+		s.changes.add()
 	}
 }
 

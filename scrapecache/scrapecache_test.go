@@ -1,14 +1,21 @@
 package scrapecache
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type clock struct {
@@ -51,6 +58,7 @@ func (r *renderer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	w.Header().Set("X-Accept", req.Header.Get("Accept"))
+	w.Header().Set("X-Accept-Encoding", req.Header.Get("Accept-Encoding"))
 	fmt.Fprintf(w, "rendering %d", n)
 }
 
@@ -167,47 +175,65 @@ func TestFormatsAreRenderedApart(t *testing.T) {
 	}
 }
 
-// While requests come less than maxAge apart, a rendering is renewed every maxAge/2 without a
-// request having to wait; once they stop coming, renewals stop.
+// ticks replaces a Handler's timers: renewal ticks run when fired, and must come every
+// maxAge/100.
+type ticks struct {
+	t      *testing.T
+	h      *Handler
+	mu     sync.Mutex
+	timers []func()
+}
+
+func newTicks(t *testing.T, h *Handler) *ticks {
+	k := &ticks{t: t, h: h}
+	h.schedule = func(d time.Duration, f func()) {
+		if d != h.maxAge/100 {
+			t.Errorf("renewal tick after %v, want maxAge/100 (%v)", d, h.maxAge/100)
+		}
+		k.mu.Lock()
+		k.timers = append(k.timers, f)
+		k.mu.Unlock()
+	}
+	return k
+}
+
+// fire runs the scheduled ticks and returns how many there were.
+func (k *ticks) fire() int {
+	k.mu.Lock()
+	fs := k.timers
+	k.timers = nil
+	k.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return len(fs)
+}
+
+// waitIdle waits until no rendering runs.
+func (k *ticks) waitIdle() {
+	for {
+		k.h.mu.Lock()
+		idle := true
+		for _, e := range k.h.entries {
+			idle = idle && e.pending == nil
+		}
+		k.h.mu.Unlock()
+		if idle {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// While requests come less than maxAge apart, a rendering is renewed once it is 3/4 maxAge old
+// without a request having to wait; once they stop coming, renewals stop.
 func TestHotEntriesAreRenewed(t *testing.T) {
 	inner := &renderer{}
 	clk := &clock{now: time.Unix(1000, 0)}
 	h := New(inner, time.Second)
 	h.now = clk.Now
-	var mu sync.Mutex
-	var timers []func()
-	h.schedule = func(d time.Duration, f func()) {
-		if d != 100*time.Millisecond {
-			t.Errorf("renewal tick after %v, want maxAge/renewTicks", d)
-		}
-		mu.Lock()
-		timers = append(timers, f)
-		mu.Unlock()
-	}
-	fire := func() int {
-		mu.Lock()
-		fs := timers
-		timers = nil
-		mu.Unlock()
-		for _, f := range fs {
-			f()
-		}
-		return len(fs)
-	}
-	waitIdle := func() {
-		for {
-			h.mu.Lock()
-			idle := true
-			for _, e := range h.entries {
-				idle = idle && e.pending == nil
-			}
-			h.mu.Unlock()
-			if idle {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
+	tk := newTicks(t, h)
+	fire, waitIdle := tk.fire, tk.waitIdle
 	get(t, h, textAccept) // a lone request: rendered for it, not hot
 	waitIdle()
 	if n := fire(); n != 0 {
@@ -223,12 +249,19 @@ func TestHotEntriesAreRenewed(t *testing.T) {
 		t.Fatalf("renewed at 0.2 s old: %d renderings", c)
 	}
 	clk.Add(300 * time.Millisecond)
-	if n := fire(); n != 1 { // 0.5 s old: renewed
+	if n := fire(); n != 1 { // 0.5 s old: not yet either
+		t.Fatalf("%d renewal ticks, want 1", n)
+	}
+	if c := inner.calls.Load(); c != 1 {
+		t.Fatalf("renewed at 0.5 s old: %d renderings, want 1 (renewed at 3/4 maxAge)", c)
+	}
+	clk.Add(250 * time.Millisecond)
+	if n := fire(); n != 1 { // 0.75 s old: renewed
 		t.Fatalf("%d renewal ticks, want 1", n)
 	}
 	waitIdle()
 	for i := range 5 { // renewals keep the rendering young while it stays hot
-		clk.Add(500 * time.Millisecond)
+		clk.Add(750 * time.Millisecond)
 		if n := fire(); n != 1 {
 			t.Fatalf("renewal %d: %d timers fired, want 1", i, n)
 		}
@@ -283,5 +316,421 @@ func TestInvalidate(t *testing.T) {
 	<-done // the waiting request gets an own rendering (rendering 4) after the shared one was dropped
 	if _, body, _ := get(t, h, textAccept); body == "rendering 3" {
 		t.Errorf("served the rendering started before Invalidate")
+	}
+}
+
+// hotEntry makes textAccept's entry hot (two requests less than maxAge apart) and lets its
+// first tick fire with nothing due.
+func hotEntry(t *testing.T, h *Handler, clk *clock, tk *ticks) {
+	t.Helper()
+	get(t, h, textAccept)
+	tk.waitIdle()
+	clk.Add(100 * time.Millisecond)
+	get(t, h, textAccept)
+	if n := tk.fire(); n != 1 {
+		t.Fatalf("%d ticks once hot, want 1", n)
+	}
+}
+
+// A hot entry renders again at the first tick (maxAge/100) after the version moved, before any
+// request asks: the first request after a poll ended finds the new rendering made.
+func TestVersionMoveRendersHotEntryAtOnce(t *testing.T) {
+	inner := &renderer{}
+	clk := &clock{now: time.Unix(1000, 0)}
+	var version atomic.Uint64
+	h := New(inner, time.Second).WithVersion(version.Load)
+	h.now = clk.Now
+	tk := newTicks(t, h)
+	hotEntry(t, h, clk, tk)
+	clk.Add(10 * time.Millisecond)
+	tk.fire()
+	if c := inner.calls.Load(); c != 1 {
+		t.Fatalf("%d renderings before the version moved, want 1", c)
+	}
+	version.Add(1)
+	clk.Add(10 * time.Millisecond)
+	if n := tk.fire(); n != 1 {
+		t.Fatalf("%d ticks, want 1", n)
+	}
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 2 {
+		t.Fatalf("%d renderings after the version moved and a tick, want 2 (rendered without a request)", c)
+	}
+	if _, body, _ := get(t, h, textAccept); body != "rendering 2" {
+		t.Errorf("after the version moved: %q, want the rendering the tick made", body)
+	}
+	if c := inner.calls.Load(); c != 2 {
+		t.Errorf("%d renderings, want 2: the request waited for none", c)
+	}
+	// A rendering that started before the version moved and ended after is not served: the
+	// entry renders again as soon as it ends.
+	inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 10)
+	version.Add(1)
+	clk.Add(10 * time.Millisecond)
+	tk.fire() // starts rendering 3 at the current version
+	<-inner.started
+	version.Add(1) // moves while rendering 3 runs
+	close(inner.hold)
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 4 {
+		t.Errorf("%d renderings once rendering 3 ended behind the version, want 4 (rendered again at once)", c)
+	}
+	inner.hold, inner.started = nil, nil
+	clk.Add(10 * time.Millisecond)
+	tk.fire()
+	tk.waitIdle()
+	if _, body, _ := get(t, h, textAccept); body != "rendering 4" {
+		t.Errorf("after the version moved amid a rendering: %q, want rendering 4", body)
+	}
+}
+
+// A failed rendering is not retried at every tick (100 a second): renewal ticks wait until a
+// renewal would be due (3/4 maxAge); requests still get their own attempt.
+func TestFailedRenderingIsNotRetriedEveryTick(t *testing.T) {
+	inner := &renderer{}
+	clk := &clock{now: time.Unix(1000, 0)}
+	var version atomic.Uint64
+	h := New(inner, time.Second).WithVersion(version.Load)
+	h.now = clk.Now
+	tk := newTicks(t, h)
+	hotEntry(t, h, clk, tk)
+	inner.fail.Store(true)
+	version.Add(1)
+	clk.Add(10 * time.Millisecond)
+	tk.fire() // renders, fails
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 2 {
+		t.Fatalf("%d renderings, want 2", c)
+	}
+	for range 10 { // 0.5 s of ticks: no retry
+		clk.Add(50 * time.Millisecond)
+		tk.fire()
+		tk.waitIdle()
+	}
+	if c := inner.calls.Load(); c != 2 {
+		t.Fatalf("%d renderings 0.5 s after a failed one, want 2 (no retry before 3/4 maxAge)", c)
+	}
+	inner.fail.Store(false)
+	clk.Add(250 * time.Millisecond)
+	tk.fire() // 0.75 s after the failed one: retried
+	tk.waitIdle()
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" {
+		t.Errorf("after the retry: %q, want rendering 3", body)
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for _, c := range []struct {
+		values []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"gzip"}, true}, // Prometheus
+		{[]string{"GZIP"}, true},
+		{[]string{"gzip, deflate, br, zstd"}, true}, // a browser
+		{[]string{"deflate", "gzip"}, true},         // two header lines
+		{[]string{"identity"}, false},
+		{[]string{"*"}, false}, // identity wins a tie, as in promhttp
+		{[]string{"gzip, identity"}, false},
+		{[]string{"gzip;q=1.0, identity; q=0.5, *;q=0"}, true},
+		{[]string{"gzip;q=0"}, false},
+		{[]string{"gzip; q=0.0"}, false},
+		{[]string{"*;q=0"}, false},
+		{[]string{"identity;q=0.5, gzip;q=0.8"}, true},
+		{[]string{"zstd"}, false},
+		{[]string{"x-gzip"}, false},
+	} {
+		if got := acceptsGzip(c.values); got != c.want {
+			t.Errorf("Accept-Encoding %q: acceptsGzip %v, want %v", c.values, got, c.want)
+		}
+	}
+}
+
+// bigRenderer answers an exposition of some size, so that compression shows.
+type bigRenderer struct {
+	calls atomic.Int64
+	gzip  bool // compresses itself, setting Content-Encoding
+}
+
+func (r *bigRenderer) body() []byte {
+	var b strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&b, "entra_signins_total{tenant=\"t\",outcome=\"o%d\"} %d\n", i%37, i*7)
+	}
+	return []byte(b.String())
+}
+
+func (r *bigRenderer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.calls.Add(1)
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	w.Header().Add("Vary", "Accept")
+	w.Header().Set("X-Accept-Encoding", req.Header.Get("Accept-Encoding"))
+	if r.gzip {
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		_, _ = zw.Write(r.body())
+		_ = zw.Close()
+		return
+	}
+	_, _ = w.Write(r.body())
+}
+
+// Every request gets the one uncompressed rendering, compressed if it accepts gzip, with its
+// Content-Length; HEAD gets the headers alone.
+func TestServedEncodings(t *testing.T) {
+	inner := &bigRenderer{}
+	h := New(inner, time.Minute)
+	want := inner.body()
+	for _, c := range []struct {
+		method, encoding string
+		gzip             bool
+	}{
+		{http.MethodGet, "gzip", true},
+		{http.MethodGet, "", false},
+		{http.MethodGet, "identity", false},
+		{http.MethodGet, "gzip;q=0", false},
+		{http.MethodGet, "gzip, deflate, br", true},
+		{http.MethodHead, "gzip", true},
+		{http.MethodHead, "", false},
+	} {
+		name := c.method + " " + c.encoding
+		req := httptest.NewRequest(c.method, "/metrics", nil)
+		req.Header.Set("Accept", textAccept)
+		if c.encoding != "" {
+			req.Header.Set("Accept-Encoding", c.encoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		hdr, body := rec.Header(), rec.Body.Bytes()
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: HTTP %d", name, rec.Code)
+		}
+		if got := hdr.Get("X-Accept-Encoding"); got != "" {
+			t.Errorf("%s: rendered with Accept-Encoding %q, want none (compressed here)", name, got)
+		}
+		if !varies(hdr, "Accept-Encoding") || !varies(hdr, "Accept") {
+			t.Errorf("%s: Vary %q, want Accept and Accept-Encoding", name, hdr.Values("Vary"))
+		}
+		wantEncoding := ""
+		if c.gzip {
+			wantEncoding = "gzip"
+		}
+		if got := hdr.Get("Content-Encoding"); got != wantEncoding {
+			t.Errorf("%s: Content-Encoding %q, want %q", name, got, wantEncoding)
+		}
+		if c.method == http.MethodHead {
+			if len(body) != 0 {
+				t.Errorf("%s: %d bytes of body, want none", name, len(body))
+			}
+			// Content-Length is the GET's.
+			n, _ := strconv.Atoi(hdr.Get("Content-Length"))
+			if !c.gzip && n != len(want) || c.gzip && (n == 0 || n >= len(want)) {
+				t.Errorf("%s: Content-Length %d for %d uncompressed bytes", name, n, len(want))
+			}
+			continue
+		}
+		if got := hdr.Get("Content-Length"); got != strconv.Itoa(len(body)) {
+			t.Errorf("%s: Content-Length %q for %d bytes", name, got, len(body))
+		}
+		if c.gzip {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		if !bytes.Equal(body, want) {
+			t.Errorf("%s: body (%d bytes, decompressed) is not the rendering (%d bytes)", name, len(body), len(want))
+		}
+	}
+	if c := inner.calls.Load(); c != 1 {
+		t.Errorf("%d renderings, want 1 shared by every encoding", c)
+	}
+}
+
+// A wrapped handler that compresses itself is served as it answered, never compressed twice.
+func TestEncodedRenderingServedAsIs(t *testing.T) {
+	inner := &bigRenderer{gzip: true}
+	h := New(inner, time.Minute)
+	for _, enc := range []string{"gzip", ""} {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Content-Encoding"); got != "gzip" {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want the wrapped handler's gzip", enc, got)
+		}
+		if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(rec.Body.Len()) {
+			t.Errorf("Accept-Encoding %q: Content-Length %q for %d bytes", enc, got, rec.Body.Len())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(body, inner.body()) {
+			t.Errorf("Accept-Encoding %q: not the rendering compressed once (%v)", enc, err)
+		}
+	}
+}
+
+// Through net/http and promhttp, as the exporter serves: the gzip body decompresses to exactly
+// what promhttp renders uncompressed, a response has a Content-Length (not chunked), HEAD has
+// no body.
+func TestPromhttpOverHTTP(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cv := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "entra_test_total", Help: "A test."}, []string{"n"})
+	reg.MustRegister(cv)
+	for i := range 3000 {
+		cv.WithLabelValues(strconv.Itoa(i)).Add(float64(i))
+	}
+	prom := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	srv := httptest.NewServer(New(prom, time.Minute))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	do := func(method, encoding string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+"/metrics", nil)
+		req.Header.Set("Accept", textAccept)
+		if encoding != "" {
+			req.Header.Set("Accept-Encoding", encoding)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	direct := httptest.NewRecorder()
+	dreq := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	dreq.Header.Set("Accept", textAccept)
+	prom.ServeHTTP(direct, dreq)
+
+	plain, plainBody := do(http.MethodGet, "")
+	if !bytes.Equal(plainBody, direct.Body.Bytes()) || plain.Header.Get("Content-Encoding") != "" {
+		t.Errorf("uncompressed: %d bytes, Content-Encoding %q; want promhttp's %d bytes", len(plainBody), plain.Header.Get("Content-Encoding"), direct.Body.Len())
+	}
+	gz, gzBody := do(http.MethodGet, "gzip")
+	if gz.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q, want gzip", gz.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gzBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if un, err := io.ReadAll(zr); err != nil || !bytes.Equal(un, plainBody) {
+		t.Errorf("gzip body decompresses to %d bytes (%v), want the %d of the uncompressed rendering", len(un), err, len(plainBody))
+	}
+	for _, r := range []struct {
+		resp *http.Response
+		body []byte
+	}{{plain, plainBody}, {gz, gzBody}} {
+		if r.resp.ContentLength != int64(len(r.body)) || len(r.resp.TransferEncoding) != 0 {
+			t.Errorf("Content-Length %d, Transfer-Encoding %q for %d bytes", r.resp.ContentLength, r.resp.TransferEncoding, len(r.body))
+		}
+		if r.resp.Header.Get("Content-Type") != direct.Header().Get("Content-Type") {
+			t.Errorf("Content-Type %q, want promhttp's %q", r.resp.Header.Get("Content-Type"), direct.Header().Get("Content-Type"))
+		}
+		if !varies(r.resp.Header, "Accept") || !varies(r.resp.Header, "Accept-Encoding") {
+			t.Errorf("Vary %q", r.resp.Header.Values("Vary"))
+		}
+	}
+	head, headBody := do(http.MethodHead, "gzip")
+	if len(headBody) != 0 || head.ContentLength != int64(len(gzBody)) || head.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("HEAD: %d bytes of body, Content-Length %d, Content-Encoding %q; want none, %d, gzip", len(headBody), head.ContentLength, head.Header.Get("Content-Encoding"), len(gzBody))
+	}
+}
+
+// Requests waiting for a rendering that the version overtook share the next rendering instead
+// of each rendering for itself (fifty renderings at once on two cores), and none gets the
+// overtaken one.
+func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
+	for _, hot := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hot=%v", hot), func(t *testing.T) {
+			inner := &renderer{}
+			clk := &clock{now: time.Unix(1000, 0)}
+			var version atomic.Uint64
+			h := New(inner, time.Second).WithVersion(version.Load)
+			h.now = clk.Now
+			tk := newTicks(t, h)
+			first := 0
+			if hot {
+				hotEntry(t, h, clk, tk)
+				first = 1
+				version.Add(1) // the requests below find the rendering stale
+			}
+			inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 100)
+			const n = 10
+			bodies := make(chan string, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, body, _ := get(t, h, textAccept)
+					bodies <- body
+				}()
+			}
+			<-inner.started
+			time.Sleep(50 * time.Millisecond) // the other requests queue behind the rendering
+			version.Add(1)                    // ... which the version overtakes
+			close(inner.hold)
+			wg.Wait()
+			close(bodies)
+			want := fmt.Sprintf("rendering %d", first+2)
+			for b := range bodies {
+				if b != want {
+					t.Errorf("a request got %q, want the shared %q", b, want)
+				}
+			}
+			if c := inner.calls.Load(); c != int64(first+2) {
+				t.Errorf("%d renderings, want %d: the overtaken one and one shared after it", c, first+2)
+			}
+		})
+	}
+}
+
+// VersionMoved (the version source's notification) starts a hot entry's rendering at once,
+// without a tick or a request; a cold entry (a lone scraper, fresh at its next request anyway)
+// and an entry whose version did not move are left alone.
+func TestVersionMovedRendersAtOnce(t *testing.T) {
+	inner := &renderer{}
+	clk := &clock{now: time.Unix(1000, 0)}
+	var version atomic.Uint64
+	h := New(inner, time.Second).WithVersion(version.Load)
+	h.now = clk.Now
+	tk := newTicks(t, h)
+	get(t, h, textAccept) // one request: cold
+	tk.waitIdle()
+	version.Add(1)
+	h.VersionMoved()
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 1 {
+		t.Fatalf("%d renderings after VersionMoved on a cold entry, want 1", c)
+	}
+	clk.Add(100 * time.Millisecond)
+	get(t, h, textAccept) // stale: rendering 2, and the entry is hot
+	tk.waitIdle()
+	h.VersionMoved() // the version did not move since
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 2 {
+		t.Fatalf("%d renderings after VersionMoved with no move, want 2", c)
+	}
+	version.Add(1)
+	h.VersionMoved()
+	tk.waitIdle()
+	if c := inner.calls.Load(); c != 3 {
+		t.Fatalf("%d renderings after the version moved and VersionMoved, want 3 (no tick fired)", c)
+	}
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" || inner.calls.Load() != 3 {
+		t.Errorf("served %q after %d renderings, want rendering 3 made before the request", body, inner.calls.Load())
 	}
 }

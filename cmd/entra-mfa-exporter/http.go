@@ -26,6 +26,9 @@ type muxOptions struct {
 	logger          *slog.Logger
 	// changes counts what makes a cached /metrics rendering stale (collector.Manager.Changes).
 	changes func() uint64
+	// onChange, when set, registers a function called each time changes moves
+	// (collector.Manager.OnChange): the cached rendering is made again at once.
+	onChange func(func())
 	// summary feeds the landing page (landing.go); demo marks it as simulated.
 	summary func(...time.Duration) []collector.TenantSummary
 	demo    bool
@@ -55,6 +58,9 @@ func newMux(o muxOptions) *http.ServeMux {
 	}), scrapeMaxAge)
 	if o.changes != nil {
 		metrics.WithVersion(o.changes)
+	}
+	if o.onChange != nil {
+		o.onChange(metrics.VersionMoved)
 	}
 	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {

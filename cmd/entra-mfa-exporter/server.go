@@ -142,7 +142,7 @@ func runServer(ctx context.Context, o serverOptions) error {
 	mux := newMux(muxOptions{
 		metricsPath: o.metricsPath, registry: reg, ready: manager.Ready,
 		reload: reloads.reload, enableLifecycle: o.enableLifecycle, logger: logger, changes: manager.Changes,
-		summary: manager.Summary, demo: o.demo,
+		onChange: manager.OnChange, summary: manager.Summary, demo: o.demo,
 	})
 	if burst != nil {
 		mux.Handle("/-/demo/burst", burst)

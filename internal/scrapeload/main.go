@@ -1,21 +1,29 @@
 // Command scrapeload measures /metrics under many concurrent scrapers: it runs the real exporter
 // binary against a simulated tenant in a process of its own (internal/simtenantd) generating
 // traffic in real time, with a large tenant's label population restored from a state file (see
-// population.go), and scrapes with N concurrent clients for a while, each sending the next
-// request as soon as the last one finished, as Prometheus's Accept header asks. It prints
-// latency quantiles, scrapes per second, the exposition's size and series, and the exporter's
-// CPU and peak RSS. scripts/bench.sh runs it.
+// population.go), and scrapes with N concurrent scrapers for a while, all at the same instant
+// every interval (or each sending the next request as soon as the last one finished), with
+// Prometheus's Accept and Accept-Encoding headers. Each scraper is a client of its own with one
+// keep-alive connection, as N Prometheus servers are; each warms it up with two scrapes (at the
+// same instants as the measured ones) before measuring, so that the measured bursts do not open
+// connections. It prints latency quantiles, scrapes per second, the exposition's size and
+// series, the exporter's CPU and peak RSS, and its own CPU (it shares the machine's cores with
+// the exporter). -trace prints each burst's latencies, to attribute the tail.
+// scripts/bench.sh runs it.
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +55,8 @@ func run() error {
 		exporter = flag.String("exporter", "", "exporter binary (default: built from ./cmd/entra-mfa-exporter)")
 		quiet    = flag.Bool("quiet", false, "print only the result line")
 		interval = flag.Duration("interval", time.Second, "each scraper scrapes this often, all of them at the same instant (0: back to back, as fast as the machine goes)")
+		trace    = flag.Bool("trace", false, "print each burst's scrapes, median and maximum latency, slowest scraper and new connections (bursts: the interval's instants; one a second when -interval=0)")
+		readBuf  = flag.Int("read-buffer", 256<<10, "each scraper's connection read buffer, bytes (fewer read calls for a response of tens of KB; 0: net/http's 4 KiB)")
 	)
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "scrapeload-")
@@ -138,44 +148,118 @@ func run() error {
 	logf("exporter ready; %d restored series; ingesting for %s", len(pop), *warmup)
 	time.Sleep(*warmup)
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *scrapers, MaxConnsPerHost: *scrapers}, Timeout: time.Minute}
-	size, nseries, err := scrapeOnce(client, base)
+	// Each scraper a client of its own, with one keep-alive connection: N Prometheus servers.
+	clients := make([]*http.Client, *scrapers)
+	for i := range clients {
+		clients[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
+			ReadBufferSize: *readBuf, DisableCompression: true}, Timeout: time.Minute}
+	}
+	size, nseries, err := scrapeOnce(clients[0], base)
 	if err != nil {
 		return err
 	}
-	// Two scrapes as the scrapers send them, before measuring: the first rendering in their
-	// format (a cold start, once per process) and the switch to renewing renderings in the
-	// background that steady concurrent scraping brings (scrapecache) are not what is measured.
-	var wireBytes int64
-	for range 2 {
-		if wireBytes, err = scrape(context.Background(), client, base); err != nil {
-			return err
-		}
+	// Two scrapes by every scraper, at the same instants as the measured ones, before
+	// measuring: each scraper's connection (a Prometheus server keeps its own alive), the first
+	// rendering in their format (a cold start, once per process) and the switch to renewing
+	// renderings in the background that steady concurrent scraping brings (scrapecache) are not
+	// what is measured.
+	warm := burst(context.Background(), clients, base, 2, *interval)
+	wireBytes := warm.bytes
+	if warm.failures > 0 {
+		return fmt.Errorf("%d of %d warm-up scrapes failed", warm.failures, 2**scrapers)
+	}
+	if warm.newConns > *scrapers {
+		logf("warm-up opened %d connections for %d scrapers", warm.newConns, *scrapers)
 	}
 	time.Sleep(time.Second)
 	cpu0, err := procCPU(exp.Process.Pid)
 	if err != nil {
 		return err
 	}
+	self0, err := procCPU(os.Getpid())
+	if err != nil {
+		return err
+	}
 	logf("scraping with %d scrapers for %s (%d series, %d bytes)", *scrapers, *duration, nseries, size)
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var failures int
-	var wg sync.WaitGroup
 	started := time.Now()
-	for range *scrapers {
+	run := burst(ctx, clients, base, -1, *interval)
+	elapsed := time.Since(started)
+	cpu1, err := procCPU(exp.Process.Pid)
+	if err != nil {
+		return err
+	}
+	self1, err := procCPU(os.Getpid())
+	if err != nil {
+		return err
+	}
+	hwm, _ := procHWM(exp.Process.Pid)
+	if len(run.scrapes) == 0 {
+		return fmt.Errorf("no successful scrape (%d failures)", run.failures)
+	}
+	if *trace {
+		printBursts(run.scrapes, *interval)
+	}
+	lat := make([]time.Duration, len(run.scrapes))
+	for i, s := range run.scrapes {
+		lat[i] = s.d
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return ms(lat[int(p*float64(len(lat)-1))]) }
+	res := map[string]any{
+		"scrapers": *scrapers, "interval_s": interval.Seconds(), "scrapes": len(lat), "failures": run.failures,
+		"scrapes_per_s": float64(len(lat)) / elapsed.Seconds(),
+		"p50_ms":        q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": q(1),
+		"series": nseries, "bytes": size, "wire_bytes": wireBytes,
+		"new_connections":       run.newConns,
+		"exporter_cpu_cores":    (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
+		"exporter_peak_rss_mib": float64(hwm) / (1 << 20),
+		"loadgen_cpu_cores":     (self1 - self0).Seconds() / elapsed.Seconds(),
+	}
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// scrapeResult is one successful scrape: the burst it belongs to (the tick's number), its
+// latency, its scraper, and whether it opened a connection.
+type scrapeResult struct {
+	tick, scraper int
+	d             time.Duration
+	newConn       bool
+}
+
+type burstResult struct {
+	scrapes  []scrapeResult
+	failures int
+	newConns int   // connections opened, failed scrapes' included
+	bytes    int64 // the last response's size on the wire
+}
+
+// burst runs every client as a scraper, all of them at the same instants every interval (back
+// to back when interval is 0), n times each or (n < 0) until ctx ends.
+func burst(ctx context.Context, clients []*http.Client, base string, n int, interval time.Duration) burstResult {
+	var (
+		mu  sync.Mutex
+		out burstResult
+		wg  sync.WaitGroup
+	)
+	started := time.Now()
+	for i, client := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine []time.Duration
-			bad := 0
+			var mine []scrapeResult
+			bad, opened := 0, 0
+			var size int64
 			tick := started
-			for ctx.Err() == nil {
-				if *interval > 0 {
+			for k := 0; (n < 0 || k < n) && ctx.Err() == nil; k++ {
+				if interval > 0 {
 					// Every scraper fires at the same instants: the worst case of concurrency.
-					tick = tick.Add(*interval)
+					tick = tick.Add(interval)
 					select {
 					case <-time.After(time.Until(tick)):
 					case <-ctx.Done():
@@ -185,8 +269,11 @@ func run() error {
 					}
 				}
 				t0 := time.Now()
-				_, err := scrape(ctx, client, base)
+				b, reused, err := scrape(ctx, client, base)
 				d := time.Since(t0)
+				if !reused {
+					opened++
+				}
 				if ctx.Err() != nil {
 					break // cut short by the end of the run: not a latency
 				}
@@ -194,37 +281,52 @@ func run() error {
 					bad++
 					continue
 				}
-				mine = append(mine, d)
+				size = b
+				burstNo := k
+				if interval <= 0 {
+					burstNo = int(t0.Sub(started) / time.Second)
+				}
+				mine = append(mine, scrapeResult{tick: burstNo, scraper: i, d: d, newConn: !reused})
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
-			failures += bad
+			out.scrapes = append(out.scrapes, mine...)
+			out.failures += bad
+			out.newConns += opened
+			if size > 0 {
+				out.bytes = size
+			}
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(started)
-	cpu1, err := procCPU(exp.Process.Pid)
-	if err != nil {
-		return err
+	return out
+}
+
+// printBursts prints, for each burst, its scrapes' median and maximum latency, the slowest
+// scraper and the connections opened.
+func printBursts(scrapes []scrapeResult, interval time.Duration) {
+	byTick := map[int][]scrapeResult{}
+	for _, s := range scrapes {
+		byTick[s.tick] = append(byTick[s.tick], s)
 	}
-	hwm, _ := procHWM(exp.Process.Pid)
-	if len(lat) == 0 {
-		return fmt.Errorf("no successful scrape (%d failures)", failures)
+	ticks := slices.Sorted(maps.Keys(byTick))
+	unit := interval
+	if unit <= 0 {
+		unit = time.Second
 	}
-	slices.Sort(lat)
-	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	res := map[string]any{
-		"scrapers": *scrapers, "interval_s": interval.Seconds(), "scrapes": len(lat), "failures": failures,
-		"scrapes_per_s": float64(len(lat)) / elapsed.Seconds(),
-		"p50_ms":        q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": q(1),
-		"series": nseries, "bytes": size, "wire_bytes": wireBytes,
-		"exporter_cpu_cores":    (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
-		"exporter_peak_rss_mib": float64(hwm) / (1 << 20),
+	for _, k := range ticks {
+		ss := byTick[k]
+		slices.SortFunc(ss, func(a, b scrapeResult) int { return cmp.Compare(a.d, b.d) })
+		opened := 0
+		for _, s := range ss {
+			if s.newConn {
+				opened++
+			}
+		}
+		slowest := ss[len(ss)-1]
+		fmt.Fprintf(os.Stderr, "burst %3d at %6.1fs: %3d scrapes p50 %6.2f ms max %6.2f ms (scraper %d) new connections %d\n",
+			k, (time.Duration(k+1) * unit).Seconds(), len(ss), ms(ss[len(ss)/2].d), ms(slowest.d), slowest.scraper, opened)
 	}
-	out, _ := json.Marshal(res)
-	fmt.Println(string(out))
-	return nil
 }
 
 func freeAddr() (string, error) {
@@ -251,11 +353,16 @@ func waitReady(base string, timeout time.Duration) error {
 	return fmt.Errorf("exporter not ready after %s", timeout)
 }
 
-// scrape fetches /metrics as Prometheus does and returns the bytes received.
-func scrape(ctx context.Context, c *http.Client, base string) (int64, error) {
+// scrape fetches /metrics as Prometheus does and returns the bytes received and whether it
+// reused a kept-alive connection.
+func scrape(ctx context.Context, c *http.Client, base string) (int64, bool, error) {
+	reused := true
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return 0, reused, err
 	}
 	req.Header.Set("Accept", promAccept)
 	// As Prometheus asks; set explicitly so that the transport hands over the compressed body
@@ -264,17 +371,17 @@ func scrape(ctx context.Context, c *http.Client, base string) (int64, error) {
 	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, reused, err
 	}
 	defer resp.Body.Close()
 	n, err := io.Copy(io.Discard, resp.Body)
 	if err != nil {
-		return n, err
+		return n, reused, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return n, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return n, reused, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	return n, nil
+	return n, reused, nil
 }
 
 // scrapeOnce returns the exposition's size and number of samples.
