@@ -256,3 +256,14 @@ func shiftSpan(from, to *int32, delta int32) bool {
 	*from, *to = *from-delta, *to-delta
 	return true
 }
+
+// DecodeSignInPageFrom decodes one beta sign-ins page as SignIns does, from r as it arrives,
+// through the decoding window; size is the body's length if known, else -1. It gives what
+// DecodeSignInPage gives for the same bytes, or, for a page whose top level does not fit the
+// window, an error after which SignIns would fetch the page again and decode it whole. It serves
+// benchmarks that measure the client's own path.
+func DecodeSignInPageFrom(r io.Reader, size int64) (rows []SignIn, nextLink string, malformed int, err error) {
+	var d signInDecoder
+	p, err := d.decodeStream(r, size)
+	return p.rows, p.next, p.malformed, err
+}
