@@ -672,7 +672,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			// stream.go, in reads of a TLS record's size or so.
 			{"window", func(body []byte) (decodedPage[SignIn], error) {
 				var d signInDecoder
-				return d.decodeStream(&chunkReader{b: body, n: 16 << 10}, int64(len(body)))
+				return d.decodeStream(graphtest.Chunks(body, 16<<10), int64(len(body)))
 			}},
 			// The same decoder over a body read whole (Get's pages, and the fallback).
 			{"whole", decodeSignInPage},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -16,26 +15,11 @@ import (
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/graph/graphtest"
 )
 
-// chunkReader returns at most n bytes per Read, as a network body does.
-type chunkReader struct {
-	b []byte
-	n int
-}
-
-func (r *chunkReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p[:min(len(p), r.n)], r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
 // streamDecode decodes body as a streamed page through a window of window bytes (0: the default)
 // fed n bytes per read.
 func streamDecode(body []byte, window, low, n int) (decodedPage[SignIn], error) {
 	d := signInDecoder{windowSize: window, lowMark: low}
-	return d.decodeStream(&chunkReader{b: body, n: n}, -1)
+	return d.decodeStream(graphtest.Chunks(body, n), -1)
 }
 
 // lastRows makes a page's last nextLink-less, so that a test server can serve it alone.
@@ -144,7 +128,7 @@ func TestStreamRealisticPageNeedsNoFallback(t *testing.T) {
 			t.Fatalf("%d bytes a read: a realistic page fell back to whole decoding", n)
 		}
 		d := signInDecoder{}
-		if _, err := d.decodeStream(&chunkReader{b: page, n: n}, int64(len(page))); err != nil {
+		if _, err := d.decodeStream(graphtest.Chunks(page, n), int64(len(page))); err != nil {
 			t.Fatal(err)
 		}
 		if cap(d.window) != streamWindowBytes {

@@ -81,24 +81,13 @@ func TestConcurrentRequestsShareOneRendering(t *testing.T) {
 	h := New(inner, time.Second)
 	h.now = clk.Now
 	const n = 20
-	bodies := make(chan string, n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, body, _ := get(t, h, textAccept)
-			bodies <- body
-		}()
-	}
+	bodies := getMany(t, h, n)
 	<-inner.started // the first request started the rendering; the others queue behind it
 	// Give the other requests time to arrive; whether they all did does not change what is
 	// checked below (a late one finds the finished rendering, younger than maxAge).
 	time.Sleep(50 * time.Millisecond)
 	close(inner.hold)
-	wg.Wait()
-	close(bodies)
-	for b := range bodies {
+	for _, b := range bodies() {
 		if b != "rendering 1" {
 			t.Errorf("a request got %q, want the shared %q", b, "rendering 1")
 		}
@@ -319,6 +308,41 @@ func TestInvalidate(t *testing.T) {
 	}
 }
 
+// getMany sends n requests for textAccept at once; the function it returns waits for them and
+// gives their bodies.
+func getMany(t *testing.T, h *Handler, n int) func() []string {
+	bodies := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, body, _ := get(t, h, textAccept)
+			bodies <- body
+		}()
+	}
+	return func() []string {
+		wg.Wait()
+		close(bodies)
+		var out []string
+		for b := range bodies {
+			out = append(out, b)
+		}
+		return out
+	}
+}
+
+// versioned returns a handler with a one-second maxAge over inner, on a fake clock and ticks, whose
+// renderings are valid while version stays.
+func versioned(t *testing.T) (*renderer, *clock, *atomic.Uint64, *Handler, *ticks) {
+	inner := &renderer{}
+	clk := &clock{now: time.Unix(1000, 0)}
+	version := new(atomic.Uint64)
+	h := New(inner, time.Second).WithVersion(version.Load)
+	h.now = clk.Now
+	return inner, clk, version, h, newTicks(t, h)
+}
+
 // hotEntry makes textAccept's entry hot (two requests less than maxAge apart) and lets its
 // first tick fire with nothing due.
 func hotEntry(t *testing.T, h *Handler, clk *clock, tk *ticks) {
@@ -335,12 +359,7 @@ func hotEntry(t *testing.T, h *Handler, clk *clock, tk *ticks) {
 // A hot entry renders again at the first tick (maxAge/100) after the version moved, before any
 // request asks: the first request after a poll ended finds the new rendering made.
 func TestVersionMoveRendersHotEntryAtOnce(t *testing.T) {
-	inner := &renderer{}
-	clk := &clock{now: time.Unix(1000, 0)}
-	var version atomic.Uint64
-	h := New(inner, time.Second).WithVersion(version.Load)
-	h.now = clk.Now
-	tk := newTicks(t, h)
+	inner, clk, version, h, tk := versioned(t)
 	hotEntry(t, h, clk, tk)
 	clk.Add(10 * time.Millisecond)
 	tk.fire()
@@ -387,12 +406,7 @@ func TestVersionMoveRendersHotEntryAtOnce(t *testing.T) {
 // A failed rendering is not retried at every tick (100 a second): renewal ticks wait until a
 // renewal would be due (3/4 maxAge); requests still get their own attempt.
 func TestFailedRenderingIsNotRetriedEveryTick(t *testing.T) {
-	inner := &renderer{}
-	clk := &clock{now: time.Unix(1000, 0)}
-	var version atomic.Uint64
-	h := New(inner, time.Second).WithVersion(version.Load)
-	h.now = clk.Now
-	tk := newTicks(t, h)
+	inner, clk, version, h, tk := versioned(t)
 	hotEntry(t, h, clk, tk)
 	inner.fail.Store(true)
 	version.Add(1)
@@ -655,12 +669,7 @@ func TestPromhttpOverHTTP(t *testing.T) {
 func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
 	for _, hot := range []bool{false, true} {
 		t.Run(fmt.Sprintf("hot=%v", hot), func(t *testing.T) {
-			inner := &renderer{}
-			clk := &clock{now: time.Unix(1000, 0)}
-			var version atomic.Uint64
-			h := New(inner, time.Second).WithVersion(version.Load)
-			h.now = clk.Now
-			tk := newTicks(t, h)
+			inner, clk, version, h, tk := versioned(t)
 			first := 0
 			if hot {
 				hotEntry(t, h, clk, tk)
@@ -669,24 +678,13 @@ func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
 			}
 			inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 100)
 			const n = 10
-			bodies := make(chan string, n)
-			var wg sync.WaitGroup
-			for range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, body, _ := get(t, h, textAccept)
-					bodies <- body
-				}()
-			}
+			bodies := getMany(t, h, n)
 			<-inner.started
 			time.Sleep(50 * time.Millisecond) // the other requests queue behind the rendering
 			version.Add(1)                    // ... which the version overtakes
 			close(inner.hold)
-			wg.Wait()
-			close(bodies)
 			want := fmt.Sprintf("rendering %d", first+2)
-			for b := range bodies {
+			for _, b := range bodies() {
 				if b != want {
 					t.Errorf("a request got %q, want the shared %q", b, want)
 				}
@@ -702,12 +700,7 @@ func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
 // without a tick or a request; a cold entry (a lone scraper, fresh at its next request anyway)
 // and an entry whose version did not move are left alone.
 func TestVersionMovedRendersAtOnce(t *testing.T) {
-	inner := &renderer{}
-	clk := &clock{now: time.Unix(1000, 0)}
-	var version atomic.Uint64
-	h := New(inner, time.Second).WithVersion(version.Load)
-	h.now = clk.Now
-	tk := newTicks(t, h)
+	inner, clk, version, h, tk := versioned(t)
 	get(t, h, textAccept) // one request: cold
 	tk.waitIdle()
 	version.Add(1)

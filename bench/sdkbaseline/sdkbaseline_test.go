@@ -6,7 +6,6 @@
 package sdkbaseline
 
 import (
-	"io"
 	"testing"
 
 	goccy "github.com/goccy/go-json"
@@ -124,7 +123,7 @@ func benchmarkPage(b *testing.B, page []byte) {
 		b.SetBytes(int64(len(page)))
 		b.ReportAllocs()
 		for b.Loop() {
-			r, _, _, err := graph.DecodeSignInPageFrom(&chunks{b: page, n: 16 << 10}, int64(len(page)))
+			r, _, _, err := graph.DecodeSignInPageFrom(graphtest.Chunks(page, 16<<10), int64(len(page)))
 			if err != nil || len(r) != rows {
 				b.Fatalf("%v, %d rows", err, len(r))
 			}
@@ -141,19 +140,4 @@ func benchmarkPage(b *testing.B, page []byte) {
 			}
 		}
 	})
-}
-
-// chunks hands out a body n bytes per read, as a network connection does.
-type chunks struct {
-	b []byte
-	n int
-}
-
-func (c *chunks) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	k := copy(p[:min(len(p), c.n)], c.b)
-	c.b = c.b[k:]
-	return k, nil
 }
