@@ -195,3 +195,27 @@ func TestStreamedPageThroughTheClient(t *testing.T) {
 		})
 	}
 }
+
+// shiftSpan keeps a memo only if its token starts at or after the first kept byte, and moves both
+// ends by the bytes dropped; an empty memo stays empty. (A memo kept pointing before the window, or
+// moved at one end only, would compare a row's bytes with the wrong ones.)
+func TestShiftSpan(t *testing.T) {
+	for _, c := range []struct {
+		from, to, delta  int32
+		keep             bool
+		wantFrom, wantTo int32
+	}{
+		{0, 0, 100, true, 0, 0},        // empty
+		{99, 120, 100, false, 99, 120}, // starts in the dropped bytes
+		{0, 5, 1, false, 0, 5},
+		{100, 120, 100, true, 0, 20}, // the first kept byte
+		{150, 151, 100, true, 50, 51},
+		{7, 9, 0, true, 7, 9}, // nothing dropped
+	} {
+		from, to := c.from, c.to
+		keep := shiftSpan(&from, &to, c.delta)
+		if keep != c.keep || (keep && (from != c.wantFrom || to != c.wantTo)) {
+			t.Errorf("shiftSpan(%d, %d, %d) = %v, %d-%d; want %v, %d-%d", c.from, c.to, c.delta, keep, from, to, c.keep, c.wantFrom, c.wantTo)
+		}
+	}
+}
