@@ -45,16 +45,42 @@ type Manager struct {
 	changes changeCount // see Changes
 }
 
-// changeCount counts Manager.Changes and calls the function OnChange set each time it moves.
+// changeCount counts Manager.Changes. A change is made (a poll's counts committed, its health
+// recorded), then counted in latest, then prepared (the function OnChange set renders /metrics
+// with it), then published: Changes returns it. Whatever the change's source shows elsewhere
+// (readiness) it shows after publishing, so a response of the cache never misses it.
 type changeCount struct {
-	n      atomic.Uint64
-	notify atomic.Pointer[func()]
+	latest, published atomic.Uint64
+	prepare           atomic.Pointer[func(uint64)]
 }
 
+// add counts a change made by the calling goroutine, prepares and publishes it.
 func (c *changeCount) add() {
-	c.n.Add(1)
-	if f := c.notify.Load(); f != nil {
-		(*f)()
+	v := c.latest.Add(1)
+	if f := c.prepare.Load(); f != nil {
+		(*f)(v)
+	}
+	c.publish(v)
+}
+
+// addLocked counts and publishes a change made while holding the Manager's lock (Apply), which
+// renderings of /metrics take: it is prepared afterwards, in the background, so requests that
+// meet it wait for the new rendering instead.
+func (c *changeCount) addLocked() {
+	v := c.latest.Add(1)
+	c.publish(v)
+	if f := c.prepare.Load(); f != nil {
+		go (*f)(v)
+	}
+}
+
+// publish makes Changes at least v; changes ending together publish in any order.
+func (c *changeCount) publish(v uint64) {
+	for {
+		p := c.published.Load()
+		if p >= v || c.published.CompareAndSwap(p, v) {
+			return
+		}
 	}
 }
 
@@ -103,7 +129,7 @@ func NewManager(ctx context.Context, reg prometheus.Registerer, opts Options) *M
 func (m *Manager) Apply(cfg *config.Config) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	defer m.changes.add()
+	defer m.changes.addLocked()
 	want := map[string]config.Tenant{}
 	for _, t := range cfg.Tenants {
 		want[t.Name] = t

@@ -45,11 +45,13 @@ func (m *Manager) RenewClients() error {
 // Changes counts the events after which the exporter's series may have changed other than by a
 // counter or gauge moving in place: polls that ended (their counts committed, readiness and
 // health updated) and configurations applied. A cached rendering of /metrics made before the
-// count moved is not served (scrapecache.Handler.Version).
-func (m *Manager) Changes() uint64 { return m.changes.n.Load() }
+// count moved is not served (scrapecache.Handler.WithVersion).
+func (m *Manager) Changes() uint64 { return m.changes.published.Load() }
 
-// OnChange makes f called each time Changes moves, right after, from the goroutine that moved
-// it (a poll's or Apply's, Apply holding the Manager's lock): f must return quickly and not call
-// the Manager. It lets a cache of /metrics render again at once (scrapecache.Handler.VersionMoved)
-// instead of noticing at its next check.
-func (m *Manager) OnChange(f func()) { m.changes.notify.Store(&f) }
+// OnChange makes f called with each change's number before Changes reaches it: at a poll's end,
+// from the poll's goroutine, after its counts and health are in the metrics and before its
+// readiness shows, so that a cache of /metrics can render the poll before it is published
+// (scrapecache.Handler.Prepare) and no scrape waits for that rendering. f may block briefly (the
+// poll waits) and may gather the Manager's metrics, but must not call its other methods. After a
+// configuration is applied f runs in the background, after Changes moved.
+func (m *Manager) OnChange(f func(uint64)) { m.changes.prepare.Store(&f) }

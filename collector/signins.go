@@ -166,13 +166,22 @@ func (s *signInSource) ready() bool { return s.ok.Load() }
 func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.changed()
 	m := s.metrics
 	m.Polls.WithLabelValues(s.tenant, sourceSignIns).Inc()
-	// Forget users outside every window whatever the poll's outcome, so a source failing for
-	// days does not keep every user it ever saw.
-	defer s.users.prune(s.now())
-	defer s.exportBacklog()
+	pruneAt := s.now()
+	succeeded := false
+	defer func() {
+		s.exportBacklog()
+		// Forget users outside every window whatever the poll's outcome, so a source failing
+		// for days does not keep every user it ever saw.
+		s.users.prune(pruneAt)
+		// The poll's end is published (a cached /metrics rendered with it first), and only
+		// then shown by /-/ready: a scrape after a ready answer never misses the poll.
+		s.changed()
+		if succeeded {
+			s.ok.Store(true)
+		}
+	}()
 	if err := s.readFresh(ctx, client); err != nil {
 		if cerr := s.commit(); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -188,9 +197,8 @@ func (s *signInSource) poll(ctx context.Context, client *graph.Client, deadline 
 		s.health.failed(err)
 		return err
 	}
-	now := s.now()
-	s.ok.Store(true)
-	s.health.succeeded(now)
+	s.health.succeeded(s.now())
+	succeeded = true
 	return nil
 }
 

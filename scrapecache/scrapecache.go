@@ -9,16 +9,18 @@
 // request every scrape interval) always gets a fresh rendering.
 //
 // While requests keep coming less than MaxAge apart (several scrapers), the entry is hot: it is
-// checked every MaxAge/100 in the background and rendered again as soon as the version moved
-// (WithVersion; at once if the version source calls VersionMoved) or its rendering is three
-// quarters of MaxAge old, so that no request waits for a rendering, save one arriving in the few
-// milliseconds between a poll's end and the new rendering. A version function (WithVersion) and
-// Invalidate make renderings stale at once when the caller knows the series changed (a poll
-// ended, a reload): a rendering started at an older version is never served, so a response never
-// misses a change the caller could have observed before asking. Requests waiting for a
-// rendering that the version overtook wait for the next one, shared (begun at once if the entry
-// is hot), rather than each rendering for itself. A failed rendering is not retried by the
-// background checks before the next renewal would be due.
+// checked every MaxAge/100 in the background and rendered again as soon as the version moved or
+// its rendering is three quarters of MaxAge old, so that no request waits for a rendering.
+//
+// A version function (WithVersion) and Invalidate make renderings stale at once when the caller
+// knows the series changed (a poll ended, a reload): a rendering started before the version
+// moved is never served, so a response never misses a change the caller could have observed
+// before asking. The version source can render before it publishes (Prepare): hot entries are
+// rendered with the change while requests are still served the rendering before it, and the
+// version moves once the new rendering is in place, so that no request waits at a poll's end.
+// Requests waiting for a rendering that the version overtook wait for the next one, shared
+// (begun at once if the entry is hot), rather than each rendering for itself. A failed rendering
+// is not retried by the background checks before the next renewal would be due.
 //
 // Renderings are made by the wrapped handler (promhttp), so format negotiation and error
 // handling are its own; only complete 200 responses are shared. They are asked for uncompressed
@@ -53,32 +55,66 @@ type Handler struct {
 	gen     uint64 // bumped by Invalidate: renderings started before are not kept
 
 	// version, when set, says whether what the wrapped handler renders may have changed: a
-	// rendering started at another version is not served (the next request waits for a new
+	// rendering started at an older version is not served (the next request waits for a new
 	// one), so a change the caller can observe otherwise (a poll that ended, /-/ready) is in
 	// every response that follows it.
 	version func() uint64
+	// prepared is the highest version Prepare was told of: renderings started after it hold
+	// that version's changes although version() has not reached it yet.
+	prepared uint64
+	// prepareWait bounds how long Prepare waits for renderings (a stuck one must not hold the
+	// version source's poll).
+	prepareWait time.Duration
 }
 
-// WithVersion makes renderings valid only while version returns what it returned when they
-// started. It returns h.
+// WithVersion makes renderings valid only while version returns at most what it returned when
+// they started (or what Prepare announced). version must not go down. It returns h.
 func (h *Handler) WithVersion(version func() uint64) *Handler {
 	h.version = version
 	return h
 }
 
-// VersionMoved tells h that the version moved (the version source calls it: a poll ended, a
-// configuration was applied): hot entries start rendering at once instead of at their next check
-// (within maxAge/100). Optional; it does not block, the renderings running in the background.
-func (h *Handler) VersionMoved() {
+// Prepare renders hot entries at version v, which the version source is about to publish (its
+// changes are made; version() will return v once Prepare returns), and returns when each holds a
+// rendering at v or later, its rendering failed, or after a bound (a second at most). Until the
+// version moves, requests are served the renderings made before, so that none waits at a poll's
+// end; once it moves, they are served the ones Prepare made. Cold entries (a lone scraper, fresh
+// at its next request anyway) are not rendered. Prepare blocks: the caller must not hold
+// anything the wrapped handler needs.
+func (h *Handler) Prepare(v uint64) {
+	timeout := time.NewTimer(h.prepareWait)
+	defer timeout.Stop()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	now, v := h.now(), h.currentVersion()
-	for _, e := range h.entries {
-		// A rendering in progress renders again when it ends (it is overtaken); a failed one
-		// is retried by the checks.
-		if e.req != nil && e.pending == nil && now.Before(e.hotUntil) && !e.failed && (e.resp == nil || e.resp.version != v) {
-			h.startLocked(e, e.req)
+	h.prepared = max(h.prepared, v)
+	waited := map[*entry]int{}
+	for {
+		now := h.now()
+		var waits []chan struct{}
+		for _, e := range h.entries {
+			if e.req == nil || !now.Before(e.hotUntil) || e.resp != nil && e.resp.version >= v {
+				continue
+			}
+			if waited[e] > 0 && e.failed || waited[e] == maxWaits {
+				continue // failed, or overtaken again and again: requests will render it
+			}
+			if e.pending == nil {
+				h.startLocked(e, e.req)
+			}
+			waited[e]++
+			waits = append(waits, e.pending)
 		}
+		h.mu.Unlock()
+		for _, w := range waits {
+			select {
+			case <-w:
+			case <-timeout.C:
+				return
+			}
+		}
+		if len(waits) == 0 {
+			return
+		}
+		h.mu.Lock()
 	}
 }
 
@@ -87,6 +123,11 @@ func (h *Handler) currentVersion() uint64 {
 		return 0
 	}
 	return h.version()
+}
+
+// latestVersion is the version a rendering starting now holds (h.mu held).
+func (h *Handler) latestVersion() uint64 {
+	return max(h.prepared, h.currentVersion())
 }
 
 // Invalidate drops every rendering: the next request waits for a new one. A change the caller
@@ -103,7 +144,8 @@ func (h *Handler) Invalidate() {
 // New returns a handler sharing next's renderings for up to maxAge.
 func New(next http.Handler, maxAge time.Duration) *Handler {
 	return &Handler{next: next, maxAge: maxAge, now: time.Now, entries: map[key]*entry{},
-		schedule: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
+		schedule:    func(d time.Duration, f func()) { time.AfterFunc(d, f) },
+		prepareWait: min(maxAge, time.Second)}
 }
 
 // key is what makes two requests' renderings the same bytes: the Accept header as sent (the
@@ -273,7 +315,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.lastRequest = now
 	e.gzip = e.gzip || gz
-	if e.resp != nil && e.resp.version == h.currentVersion() {
+	if e.resp != nil && e.resp.version >= h.currentVersion() {
 		if h.now().Sub(e.resp.at) < h.maxAge {
 			resp := e.resp
 			h.mu.Unlock()
@@ -294,12 +336,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.mu.Lock()
 		resp := e.resp
-		if resp != nil && resp.version == h.currentVersion() && h.now().Sub(resp.at) < h.maxAge {
+		if resp != nil && resp.version >= h.currentVersion() && h.now().Sub(resp.at) < h.maxAge {
 			h.mu.Unlock()
 			serve(w, r, resp, gz)
 			return
 		}
-		if e.failed || waits == maxWaits || resp != nil && resp.version == h.currentVersion() {
+		if e.failed || waits == maxWaits || resp != nil && resp.version >= h.currentVersion() {
 			// The rendering failed (failures are not shared), took longer than maxAge, or
 			// renderings keep being overtaken: render for this request alone.
 			h.mu.Unlock()
@@ -335,8 +377,9 @@ func (h *Handler) startLocked(e *entry, r *http.Request) {
 	gen := h.gen
 	wantGzip := e.gzip
 	e.started = h.now()
+	version := h.latestVersion()
 	go func() {
-		at, version := h.now(), h.currentVersion()
+		at := h.now()
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		h.next.ServeHTTP(rec, req)
 		var resp *rendering
@@ -353,7 +396,7 @@ func (h *Handler) startLocked(e *entry, r *http.Request) {
 		}
 		e.pending = nil
 		if h.now().Before(e.hotUntil) && !e.renewing {
-			if resp != nil && gen == h.gen && version != h.currentVersion() {
+			if resp != nil && gen == h.gen && version < h.latestVersion() {
 				// Overtaken by a version move while rendering: again at once, not at the next
 				// tick (requests may be waiting for it).
 				h.startLocked(e, req)
@@ -389,7 +432,7 @@ func (h *Handler) renew(e *entry) {
 		return // cooled down; or a rendering runs, and schedules the next tick when it ends
 	}
 	due := h.maxAge * renewAge / 4
-	stale := e.resp == nil || e.resp.version != h.currentVersion() || now.Sub(e.resp.at) >= due
+	stale := e.resp == nil || e.resp.version < h.latestVersion() || now.Sub(e.resp.at) >= due
 	if stale && (!e.failed || now.Sub(e.started) >= due) {
 		h.startLocked(e, e.req)
 		return

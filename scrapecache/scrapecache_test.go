@@ -696,34 +696,115 @@ func TestWaitersShareTheRenderingAfterAVersionMove(t *testing.T) {
 	}
 }
 
-// VersionMoved (the version source's notification) starts a hot entry's rendering at once,
-// without a tick or a request; a cold entry (a lone scraper, fresh at its next request anyway)
-// and an entry whose version did not move are left alone.
-func TestVersionMovedRendersAtOnce(t *testing.T) {
+// Prepare renders a hot entry at the announced version while requests are still served the
+// rendering before it (none waits), and returns once that rendering is in place; the rendering
+// is served before and after the version reaches it, without another rendering. A cold entry
+// (a lone scraper, fresh at its next request anyway) is left alone.
+func TestPrepareRendersBeforeTheVersionMoves(t *testing.T) {
 	inner, clk, version, h, tk := versioned(t)
 	get(t, h, textAccept) // one request: cold
 	tk.waitIdle()
-	version.Add(1)
-	h.VersionMoved()
-	tk.waitIdle()
+	h.Prepare(1)
 	if c := inner.calls.Load(); c != 1 {
-		t.Fatalf("%d renderings after VersionMoved on a cold entry, want 1", c)
+		t.Fatalf("%d renderings after Prepare on a cold entry, want 1", c)
 	}
+	version.Store(1)
 	clk.Add(100 * time.Millisecond)
-	get(t, h, textAccept) // stale: rendering 2, and the entry is hot
-	tk.waitIdle()
-	h.VersionMoved() // the version did not move since
-	tk.waitIdle()
-	if c := inner.calls.Load(); c != 2 {
-		t.Fatalf("%d renderings after VersionMoved with no move, want 2", c)
+	if _, body, _ := get(t, h, textAccept); body != "rendering 2" { // stale: rendered; now hot
+		t.Fatalf("after the version moved: %q, want rendering 2", body)
 	}
-	version.Add(1)
-	h.VersionMoved()
+	tk.waitIdle()
+
+	inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 10)
+	prepared := make(chan struct{})
+	go func() { h.Prepare(2); close(prepared) }()
+	<-inner.started // rendering 3, at version 2, runs
+	clk.Add(10 * time.Millisecond)
+	if _, body, _ := get(t, h, textAccept); body != "rendering 2" {
+		t.Errorf("while Prepare renders: %q, want rendering 2 at once (version 1 is still current)", body)
+	}
+	select {
+	case <-prepared:
+		t.Fatal("Prepare returned before its rendering ended")
+	default:
+	}
+	close(inner.hold)
+	<-prepared
+	inner.hold, inner.started = nil, nil
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" {
+		t.Errorf("after Prepare, before the version moved: %q, want rendering 3 (newer than the version)", body)
+	}
+	version.Store(2)
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" {
+		t.Errorf("after the version moved: %q, want rendering 3, made for it", body)
+	}
+	if c := inner.calls.Load(); c != 3 {
+		t.Errorf("%d renderings, want 3", c)
+	}
+	h.Prepare(2) // already rendered at 2
+	if c := inner.calls.Load(); c != 3 {
+		t.Errorf("%d renderings after Prepare of a version rendered, want 3", c)
+	}
+}
+
+// A rendering that started before Prepare announced a version does not satisfy it, and a
+// version that moves past a rendering started at the announced one makes it stale again.
+func TestPrepareWaitsForARenderingStartedAfterIt(t *testing.T) {
+	inner, clk, version, h, tk := versioned(t)
+	hotEntry(t, h, clk, tk)
+	inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 10)
+	version.Store(1)
+	clk.Add(10 * time.Millisecond)
+	tk.fire() // rendering 2 starts at version 1
+	<-inner.started
+	prepared := make(chan struct{})
+	go func() { h.Prepare(2); close(prepared) }()
+	time.Sleep(20 * time.Millisecond) // Prepare announces 2 and waits for rendering 2
+	inner.hold <- struct{}{}          // rendering 2 ends, overtaken: rendering 3 starts at 2
+	<-inner.started
+	close(inner.hold)
+	<-prepared
 	tk.waitIdle()
 	if c := inner.calls.Load(); c != 3 {
-		t.Fatalf("%d renderings after the version moved and VersionMoved, want 3 (no tick fired)", c)
+		t.Fatalf("%d renderings, want 3: the one started before Prepare and one at its version", c)
 	}
-	if _, body, _ := get(t, h, textAccept); body != "rendering 3" || inner.calls.Load() != 3 {
-		t.Errorf("served %q after %d renderings, want rendering 3 made before the request", body, inner.calls.Load())
+	version.Store(2)
+	inner.hold, inner.started = nil, nil
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" {
+		t.Errorf("at version 2: %q, want rendering 3", body)
 	}
+	version.Store(3) // moved without Prepare (a configuration applied): stale
+	if _, body, _ := get(t, h, textAccept); body != "rendering 4" {
+		t.Errorf("at version 3: %q, want a new rendering", body)
+	}
+}
+
+// Prepare gives up on a rendering that fails or does not end: it returns, and the version
+// source publishes all the same (requests then wait for a rendering, or render for themselves).
+func TestPrepareIsBounded(t *testing.T) {
+	inner, clk, version, h, tk := versioned(t)
+	hotEntry(t, h, clk, tk)
+	inner.fail.Store(true)
+	h.Prepare(1) // renders, fails, returns
+	if c := inner.calls.Load(); c != 2 {
+		t.Fatalf("%d renderings after a Prepare whose rendering failed, want 2 (not retried)", c)
+	}
+	inner.fail.Store(false)
+	version.Store(1)
+	clk.Add(10 * time.Millisecond)
+	if _, body, _ := get(t, h, textAccept); body != "rendering 3" {
+		t.Errorf("after the failed Prepare: %q, want rendering 3", body)
+	}
+	h.prepareWait = 50 * time.Millisecond
+	inner.hold, inner.started = make(chan struct{}), make(chan struct{}, 10)
+	prepared := make(chan struct{})
+	go func() { h.Prepare(2); close(prepared) }()
+	<-inner.started
+	select {
+	case <-prepared: // gave up on the held rendering
+	case <-time.After(10 * time.Second):
+		t.Fatal("Prepare still waits for a rendering that does not end")
+	}
+	close(inner.hold)
+	tk.waitIdle()
 }

@@ -12,7 +12,8 @@
 #     tenant in a process of its own: rows/s, CPU per million rows, fetches per row, peak RSS of
 #     the exporter alone (default Go runtime settings, and GOMEMLIMIT=48MiB), journal bytes a day;
 #   - the compressed day per Graph row order (fetches per row, delay to counted);
-#   - /metrics under 50 concurrent scrapers (internal/scrapeload);
+#   - /metrics under 50 concurrent scrapers (internal/scrapeload), and the machine's floor: the same
+#     load against a static server of the same bytes;
 #   - --demo at its default rate for 24 hours (peak RSS, must stay under 100 MiB).
 # Takes about 15 minutes; the SDK baseline's first build takes about 2 minutes and 4.7 GB.
 # ENTRA_DAY_ROWS sets the tenant-scale day's rows (default 1000000); BENCH_RAW=1 also prints the
@@ -128,6 +129,8 @@ spread() { for i in 1 2 3; do json "$out/scrape$i.json" "$1"; done | sort -g | a
 s="$out/scrape2.json"
 row "/metrics, 50 scrapers every second: p50 / p99, ms (median of 3)" "$(fmt "$(median p50_ms)") / $(fmt "$(median p99_ms)")" "p99 < 5"
 row "/metrics: p99 of each of the 3 runs, lowest-highest, ms" "$(spread p99_ms)" ""
+row "/metrics floor, a static server of the same bytes under the same load: p50 / p99, ms (median of 3)" "$(fmt "$(median floor_p50_ms)") / $(fmt "$(median floor_p99_ms)")" ""
+row "/metrics floor: p99 of each of the 3 runs, lowest-highest, ms" "$(spread floor_p99_ms)" ""
 row "/metrics: series, bytes (gzip on the wire)" "$(json "$s" series), $(json "$s" bytes) ($(json "$s" wire_bytes))" ""
 row "/metrics: exporter CPU while scraped and ingesting, cores" "$(fmt "$(median exporter_cpu_cores)")" ""
 row "--demo 24 h at the default rate: peak RSS, MiB" "$(fmt "$(metric "$out/demo.txt" DemoDay 'peak_rss_MiB')")" "< 100"

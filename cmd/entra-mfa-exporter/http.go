@@ -26,9 +26,9 @@ type muxOptions struct {
 	logger          *slog.Logger
 	// changes counts what makes a cached /metrics rendering stale (collector.Manager.Changes).
 	changes func() uint64
-	// onChange, when set, registers a function called each time changes moves
-	// (collector.Manager.OnChange): the cached rendering is made again at once.
-	onChange func(func())
+	// onChange, when set, registers a function called before changes moves
+	// (collector.Manager.OnChange): the cached rendering is made before the change is published.
+	onChange func(func(uint64))
 	// summary feeds the landing page (landing.go); demo marks it as simulated.
 	summary func(...time.Duration) []collector.TenantSummary
 	demo    bool
@@ -60,7 +60,7 @@ func newMux(o muxOptions) *http.ServeMux {
 		metrics.WithVersion(o.changes)
 	}
 	if o.onChange != nil {
-		o.onChange(metrics.VersionMoved)
+		o.onChange(metrics.Prepare)
 	}
 	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {

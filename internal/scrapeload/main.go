@@ -9,6 +9,11 @@
 // connections. It prints latency quantiles, scrapes per second, the exposition's size and
 // series, the exporter's CPU and peak RSS, and its own CPU (it shares the machine's cores with
 // the exporter). -trace prints each burst's latencies, to attribute the tail.
+//
+// Then (-floor) it measures the machine's floor under the same load: the same scrapers, for the
+// same time, against a minimal net/http server in a process of its own (this program again, with
+// -serve) that serves the exporter's own compressed response as static bytes, while the exporter
+// and the simulated tenant keep running. What the exporter adds is the difference.
 // scripts/bench.sh runs it.
 package main
 
@@ -56,9 +61,15 @@ func run() error {
 		quiet    = flag.Bool("quiet", false, "print only the result line")
 		interval = flag.Duration("interval", time.Second, "each scraper scrapes this often, all of them at the same instant (0: back to back, as fast as the machine goes)")
 		trace    = flag.Bool("trace", false, "print each burst's scrapes, median and maximum latency, slowest scraper and new connections (bursts: the interval's instants; one a second when -interval=0)")
+		floor    = flag.Bool("floor", true, "also measure the same load against a static server of the exporter's response (the machine's floor)")
+		serve    = flag.String("serve", "", "internal: serve this file's bytes as a gzip-encoded /metrics on -listen (the floor's server)")
+		listen   = flag.String("listen", "", "internal: -serve's address")
 		readBuf  = flag.Int("read-buffer", 256<<10, "each scraper's connection read buffer, bytes (fewer read calls for a response of tens of KB; 0: net/http's 4 KiB)")
 	)
 	flag.Parse()
+	if *serve != "" {
+		return serveStatic(*serve, *listen)
+	}
 	dir, err := os.MkdirTemp("", "scrapeload-")
 	if err != nil {
 		return err
@@ -201,15 +212,11 @@ func run() error {
 	if *trace {
 		printBursts(run.scrapes, *interval)
 	}
-	lat := make([]time.Duration, len(run.scrapes))
-	for i, s := range run.scrapes {
-		lat[i] = s.d
-	}
-	slices.Sort(lat)
-	q := func(p float64) float64 { return ms(lat[int(p*float64(len(lat)-1))]) }
+	l := run.latencies()
+	q := l.q
 	res := map[string]any{
-		"scrapers": *scrapers, "interval_s": interval.Seconds(), "scrapes": len(lat), "failures": run.failures,
-		"scrapes_per_s": float64(len(lat)) / elapsed.Seconds(),
+		"scrapers": *scrapers, "interval_s": interval.Seconds(), "scrapes": len(l.lat), "failures": run.failures,
+		"scrapes_per_s": float64(len(l.lat)) / elapsed.Seconds(),
 		"p50_ms":        q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": q(1),
 		"series": nseries, "bytes": size, "wire_bytes": wireBytes,
 		"new_connections":       run.newConns,
@@ -217,9 +224,120 @@ func run() error {
 		"exporter_peak_rss_mib": float64(hwm) / (1 << 20),
 		"loadgen_cpu_cores":     (self1 - self0).Seconds() / elapsed.Seconds(),
 	}
+	if *floor {
+		f, err := measureFloor(context.Background(), dir, clients, base, *duration, *interval, logf)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		res["floor_p50_ms"], res["floor_p90_ms"], res["floor_p99_ms"], res["floor_max_ms"] = f.q(0.5), f.q(0.9), f.q(0.99), f.q(1)
+		res["floor_scrapes"], res["floor_failures"] = len(f.lat), f.failures
+	}
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
 	return nil
+}
+
+// latencies are a run's sorted scrape latencies.
+type latencies struct {
+	lat      []time.Duration
+	failures int
+}
+
+func (l latencies) q(p float64) float64 { return ms(l.lat[int(p*float64(len(l.lat)-1))]) }
+
+func (r burstResult) latencies() latencies {
+	out := latencies{failures: r.failures}
+	for _, s := range r.scrapes {
+		out.lat = append(out.lat, s.d)
+	}
+	slices.Sort(out.lat)
+	return out
+}
+
+// measureFloor captures the exporter's compressed response once, serves it from a static server
+// in a child process (no gathering, no cache, no ingestion: only net/http writing the same bytes
+// with the same headers), and scrapes that with the same scrapers, warm-up and schedule.
+func measureFloor(ctx context.Context, dir string, clients []*http.Client, base string, duration, interval time.Duration, logf func(string, ...any)) (latencies, error) {
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return latencies{}, err
+	}
+	req.Header.Set("Accept", promAccept)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := clients[0].Do(req)
+	if err != nil {
+		return latencies{}, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return latencies{}, err
+	}
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		return latencies{}, fmt.Errorf("the exporter's response is not gzip-encoded")
+	}
+	file := filepath.Join(dir, "metrics.gz")
+	if err := os.WriteFile(file, body, 0o600); err != nil {
+		return latencies{}, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return latencies{}, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return latencies{}, err
+	}
+	srv := exec.Command(self, "-serve="+file, "-listen="+addr)
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return latencies{}, err
+	}
+	defer func() {
+		_ = srv.Process.Kill()
+		_ = srv.Wait()
+	}()
+	floorBase := "http://" + addr
+	if err := waitReady(floorBase, 30*time.Second); err != nil {
+		return latencies{}, err
+	}
+	floorClients := make([]*http.Client, len(clients))
+	for i, c := range clients {
+		floorClients[i] = &http.Client{Transport: c.Transport.(*http.Transport).Clone(), Timeout: c.Timeout}
+	}
+	if warm := burst(ctx, floorClients, floorBase, 2, interval); warm.failures > 0 {
+		return latencies{}, fmt.Errorf("%d warm-up scrapes of the static server failed", warm.failures)
+	}
+	time.Sleep(time.Second)
+	logf("floor: the same load against a static server of the exporter's %d-byte response for %s", len(body), duration)
+	runCtx, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+	run := burst(runCtx, floorClients, floorBase, -1, interval)
+	if len(run.scrapes) == 0 {
+		return latencies{}, fmt.Errorf("no successful scrape of the static server (%d failures)", run.failures)
+	}
+	return run.latencies(), nil
+}
+
+// serveStatic serves file as a gzip-encoded text exposition at /metrics (and 200 at /-/ready),
+// with the headers the exporter sends: the floor's server.
+func serveStatic(file, addr string) error {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	length := strconv.Itoa(len(body))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"}
+		h["Vary"] = []string{"Accept-Encoding"}
+		h["Content-Encoding"] = []string{"gzip"}
+		h["Content-Length"] = []string{length}
+		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
+	return http.ListenAndServe(addr, mux)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
