@@ -171,7 +171,7 @@ var (
 )
 
 // The exporter process: build information (prometheus/common's version collector, named
-// entra_exporter) and configuration reloads (config/safeconfig.go).
+// entra_exporter), configuration reloads (config/safeconfig.go) and the metrics endpoint.
 var (
 	BuildInfo = spec(Gauge, "entra_exporter_build_info",
 		"A metric with a constant '1' value labeled by version, revision, branch, goversion from which entra_exporter was built, and the goos and goarch for the build.",
@@ -181,7 +181,14 @@ var (
 	ConfigLastReloadSuccessTimestamp = spec(Gauge, "entra_exporter_config_last_reload_success_timestamp_seconds",
 		"Timestamp of the last successful configuration reload.")
 
-	configSpecs = []*Spec{BuildInfo, ConfigLastReloadSuccessful, ConfigLastReloadSuccessTimestamp}
+	// ScrapeRequests: requests for /metrics by how the shared cache served them (scrapecache/,
+	// cmd/entra-mfa-exporter/http.go). Under many scrapers nearly all are shared; waited grows
+	// when renderings cannot keep up.
+	ScrapeRequests = spec(Counter, "entra_exporter_scrape_requests_total",
+		"Requests for the metrics endpoint, by how the cache shared between scrapers served them: shared (a rendering already made, at once), waited (after waiting for a rendering shared with other requests), alone (rendered for the request alone).",
+		"served")
+
+	configSpecs = []*Spec{BuildInfo, ConfigLastReloadSuccessful, ConfigLastReloadSuccessTimestamp, ScrapeRequests}
 )
 
 // Per-user attack detections (collector/detections.go, detect/). Episodes are counted by kind

@@ -65,6 +65,35 @@ type Handler struct {
 	// prepareWait bounds how long Prepare waits for renderings (a stuck one must not hold the
 	// version source's poll).
 	prepareWait time.Duration
+	observe     func(Served) // WithObserver; nil: none
+}
+
+// Served says how a request was served.
+type Served string
+
+// How requests are served (WithObserver).
+const (
+	// ServedShared: a rendering made before the request (for earlier requests or in the
+	// background), at once.
+	ServedShared Served = "shared"
+	// ServedWaited: a shared rendering the request waited for.
+	ServedWaited Served = "waited"
+	// ServedAlone: rendered for the request alone (the shared rendering failed or was overtaken
+	// again and again, a method other than GET and HEAD, headers the cache does not keep).
+	ServedAlone Served = "alone"
+)
+
+// WithObserver makes h call f once for each request it serves, with how it served it (not for
+// requests whose client left while they waited). It returns h.
+func (h *Handler) WithObserver(f func(Served)) *Handler {
+	h.observe = f
+	return h
+}
+
+func (h *Handler) served(s Served) {
+	if h.observe != nil {
+		h.observe(s)
+	}
 }
 
 // WithVersion makes renderings valid only while version returns at most what it returned when
@@ -288,6 +317,7 @@ const maxKeyBytes = 1024
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.served(ServedAlone)
 		h.next.ServeHTTP(w, r)
 		return
 	}
@@ -298,6 +328,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		if len(h.entries) >= maxKeys || !ok {
 			h.mu.Unlock()
+			h.served(ServedAlone)
 			h.next.ServeHTTP(w, r)
 			return
 		}
@@ -319,6 +350,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.now().Sub(e.resp.at) < h.maxAge {
 			resp := e.resp
 			h.mu.Unlock()
+			h.served(ServedShared)
 			serve(w, r, resp, gz)
 			return
 		}
@@ -338,6 +370,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp := e.resp
 		if resp != nil && resp.version >= h.currentVersion() && h.now().Sub(resp.at) < h.maxAge {
 			h.mu.Unlock()
+			h.served(ServedWaited)
 			serve(w, r, resp, gz)
 			return
 		}
@@ -345,6 +378,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The rendering failed (failures are not shared), took longer than maxAge, or
 			// renderings keep being overtaken: render for this request alone.
 			h.mu.Unlock()
+			h.served(ServedAlone)
 			h.next.ServeHTTP(w, r)
 			return
 		}

@@ -808,3 +808,32 @@ func TestPrepareIsBounded(t *testing.T) {
 	close(inner.hold)
 	tk.waitIdle()
 }
+
+// Each request served is observed once, with how: waiting for a rendering, sharing one made
+// before it, or rendered alone (a failed shared rendering, a method the cache does not share,
+// headers it does not keep).
+func TestServedIsObserved(t *testing.T) {
+	inner, clk, version, h, tk := versioned(t)
+	var seen []Served
+	var mu sync.Mutex
+	h.WithObserver(func(s Served) { mu.Lock(); seen = append(seen, s); mu.Unlock() })
+	get(t, h, textAccept) // waited
+	tk.waitIdle()
+	get(t, h, textAccept) // shared
+	tk.waitIdle()
+	inner.fail.Store(true)
+	version.Add(1)
+	clk.Add(100 * time.Millisecond)
+	get(t, h, textAccept) // waits, the rendering fails: rendered alone (and fails again)
+	tk.waitIdle()
+	inner.fail.Store(false)
+	req := httptest.NewRequest(http.MethodPost, "/metrics", nil)
+	h.ServeHTTP(httptest.NewRecorder(), req)      // alone
+	get(t, h, strings.Repeat("x", maxKeyBytes+1)) // alone: a header too long to key
+	want := []Served{ServedWaited, ServedShared, ServedAlone, ServedAlone, ServedAlone}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("observed %v, want %v", seen, want)
+	}
+}

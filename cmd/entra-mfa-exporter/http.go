@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/entra-mfa-exporter/entra-mfa-exporter/scrapecache"
-
 	"github.com/entra-mfa-exporter/entra-mfa-exporter/collector"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/metricdef"
+	"github.com/entra-mfa-exporter/entra-mfa-exporter/scrapecache"
 )
 
 // muxOptions are what the HTTP endpoints serve.
@@ -59,6 +59,7 @@ func newMux(o muxOptions) *http.ServeMux {
 	if o.changes != nil {
 		metrics.WithVersion(o.changes)
 	}
+	metrics.WithObserver(scrapeRequests(reg))
 	if o.onChange != nil {
 		o.onChange(metrics.Prepare)
 	}
@@ -102,4 +103,21 @@ func newMux(o muxOptions) *http.ServeMux {
 		}))
 	}
 	return mux
+}
+
+// scrapeRequests counts /metrics requests by how the cache served them, on reg (the counter
+// already there when a mux was made on reg before).
+func scrapeRequests(reg prometheus.Registerer) func(scrapecache.Served) {
+	vec := metricdef.ScrapeRequests.CounterVec()
+	if err := reg.Register(vec); err != nil {
+		are, ok := err.(prometheus.AlreadyRegisteredError)
+		if !ok {
+			panic(err) // the table's own family: cannot clash but with itself
+		}
+		vec = are.ExistingCollector.(*prometheus.CounterVec)
+	}
+	for _, s := range []scrapecache.Served{scrapecache.ServedShared, scrapecache.ServedWaited, scrapecache.ServedAlone} {
+		vec.WithLabelValues(string(s)) // every outcome exposed from the start, at 0
+	}
+	return func(s scrapecache.Served) { vec.WithLabelValues(string(s)).Inc() }
 }
