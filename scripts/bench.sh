@@ -15,7 +15,7 @@
 #   - /metrics under 50 concurrent scrapers (internal/scrapeload), and the machine's floor: the same
 #     load against a static server of the same bytes;
 #   - --demo at its default rate for 24 hours (peak RSS, must stay under 100 MiB).
-# Takes about 15 minutes; the SDK baseline's first build takes about 2 minutes and 4.7 GB.
+# Takes about 19 minutes; the SDK baseline's first build takes about 2 minutes and 4.7 GB.
 # ENTRA_DAY_ROWS sets the tenant-scale day's rows (default 1000000); BENCH_RAW=1 also prints the
 # benchmarks' own output.
 set -euo pipefail
