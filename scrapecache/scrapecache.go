@@ -83,6 +83,9 @@ const (
 	ServedAlone Served = "alone"
 )
 
+// AllServed lists every Served value, for exposing each from the start.
+var AllServed = []Served{ServedShared, ServedWaited, ServedAlone}
+
 // WithObserver makes h call f once for each request it serves, with how it served it (not for
 // requests whose client left while they waited). It returns h.
 func (h *Handler) WithObserver(f func(Served)) *Handler {

@@ -116,7 +116,7 @@ func scrapeRequests(reg prometheus.Registerer) func(scrapecache.Served) {
 		}
 		vec = are.ExistingCollector.(*prometheus.CounterVec)
 	}
-	for _, s := range []scrapecache.Served{scrapecache.ServedShared, scrapecache.ServedWaited, scrapecache.ServedAlone} {
+	for _, s := range scrapecache.AllServed {
 		vec.WithLabelValues(string(s)) // every outcome exposed from the start, at 0
 	}
 	return func(s scrapecache.Served) { vec.WithLabelValues(string(s)).Inc() }

@@ -21,7 +21,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -69,9 +68,13 @@ func run() error {
 		client   = flag.String("client", "go", "each scraper's HTTP client: go (net/http's, as Prometheus) or raw (a minimal HTTP/1.1 client on its own connection: half the load generator's CPU per scrape, less of its own work in what is measured)")
 		readBuf  = flag.Int("read-buffer", 256<<10, "each scraper's connection read buffer, bytes (fewer read calls for a response of tens of KB; 0: net/http's 4 KiB)")
 	)
+	contentType := flag.String("content-type", "", "internal: -serve's Content-Type (the exporter's)")
 	flag.Parse()
 	if *serve != "" {
-		return serveStatic(*serve, *listen)
+		return serveStatic(*serve, *contentType, *listen)
+	}
+	if *client != "go" && *client != "raw" {
+		return fmt.Errorf("-client=%q: want go or raw", *client)
 	}
 	dir, err := os.MkdirTemp("", "scrapeload-")
 	if err != nil {
@@ -162,9 +165,6 @@ func run() error {
 	logf("exporter ready; %d restored series; ingesting for %s", len(pop), *warmup)
 	time.Sleep(*warmup)
 
-	if *client != "go" && *client != "raw" {
-		return fmt.Errorf("-client=%q: want go or raw", *client)
-	}
 	// Each scraper a client of its own, with one keep-alive connection: N Prometheus servers.
 	newScrapers := func(base string) []scraper {
 		out := make([]scraper, *scrapers)
@@ -288,22 +288,11 @@ func (r burstResult) latencies() latencies {
 // in a child process (no gathering, no cache, no ingestion: only net/http writing the same bytes
 // with the same headers), and scrapes that with the same scrapers, warm-up and schedule.
 func measureFloor(ctx context.Context, dir string, reader *http.Client, newScrapers func(string) []scraper, base string, duration, interval time.Duration, logf func(string, ...any)) (latencies, error) {
-	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	body, header, err := fetchMetrics(reader, base, "gzip")
 	if err != nil {
 		return latencies{}, err
 	}
-	req.Header.Set("Accept", promAccept)
-	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := reader.Do(req)
-	if err != nil {
-		return latencies{}, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return latencies{}, err
-	}
-	if resp.Header.Get("Content-Encoding") != "gzip" {
+	if header.Get("Content-Encoding") != "gzip" {
 		return latencies{}, fmt.Errorf("the exporter's response is not gzip-encoded")
 	}
 	file := filepath.Join(dir, "metrics.gz")
@@ -318,7 +307,7 @@ func measureFloor(ctx context.Context, dir string, reader *http.Client, newScrap
 	if err != nil {
 		return latencies{}, err
 	}
-	srv := exec.Command(self, "-serve="+file, "-listen="+addr)
+	srv := exec.Command(self, "-serve="+file, "-content-type="+header.Get("Content-Type"), "-listen="+addr)
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
 		return latencies{}, err
@@ -346,9 +335,9 @@ func measureFloor(ctx context.Context, dir string, reader *http.Client, newScrap
 	return run.latencies(), nil
 }
 
-// serveStatic serves file as a gzip-encoded text exposition at /metrics (and 200 at /-/ready),
-// with the headers the exporter sends: the floor's server.
-func serveStatic(file, addr string) error {
+// serveStatic serves file as a gzip-encoded exposition of contentType at /metrics (and 200 at
+// /-/ready), with the headers the exporter sends: the floor's server.
+func serveStatic(file, contentType, addr string) error {
 	body, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -357,7 +346,7 @@ func serveStatic(file, addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h["Content-Type"] = []string{"application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"}
+		h["Content-Type"] = []string{contentType}
 		h["Vary"] = []string{"Accept-Encoding"}
 		h["Content-Encoding"] = []string{"gzip"}
 		h["Content-Length"] = []string{length}
@@ -633,76 +622,67 @@ func (s *rawScraper) roundTrip() (int64, error) {
 
 // servedCounts reads the exporter's entra_exporter_scrape_requests_total by served value.
 func servedCounts(c *http.Client, base string) (map[string]float64, error) {
-	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	body, _, err := fetchMetrics(c, base, "identity")
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Accept", promAccept)
-	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var body io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		body = zr
 	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	const prefix = `entra_exporter_scrape_requests_total{served="`
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), prefix)
+	for line := range strings.Lines(string(body)) {
+		rest, ok := strings.CutPrefix(line, prefix)
 		if !ok {
 			continue
 		}
 		served, value, ok := strings.Cut(rest, `"} `)
 		if !ok {
-			return nil, fmt.Errorf("unexpected line %q", sc.Text())
+			return nil, fmt.Errorf("unexpected line %q", line)
 		}
 		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
 		if err != nil {
-			return nil, fmt.Errorf("line %q: %w", sc.Text(), err)
+			return nil, fmt.Errorf("line %q: %w", line, err)
 		}
 		out[served] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	return out, nil // empty from an exporter that predates the counter
 }
 
 // scrapeOnce returns the exposition's size and number of samples.
 func scrapeOnce(c *http.Client, base string) (int, int, error) {
-	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Accept", promAccept)
-	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, _, err := fetchMetrics(c, base, "identity")
 	if err != nil {
 		return 0, 0, err
 	}
 	n := 0
-	sc := bufio.NewScanner(strings.NewReader(string(body)))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") {
+	for l := range strings.Lines(string(body)) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 			n++
 		}
 	}
 	return len(body), n, nil
+}
+
+// fetchMetrics reads /metrics whole with Prometheus's Accept header and the given
+// Accept-Encoding (the client must not decompress), and returns its body and headers.
+func fetchMetrics(c *http.Client, base, encoding string) ([]byte, http.Header, error) {
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", promAccept)
+	req.Header.Set("Accept-Encoding", encoding)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("GET %s/metrics: HTTP %d", base, resp.StatusCode)
+	}
+	return body, resp.Header, nil
 }
 
 // procCPU is a process's user + system CPU time (/proc/PID/stat, clock ticks of 1/100 s).
