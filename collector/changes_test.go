@@ -44,8 +44,9 @@ func TestOnChangeRunsBeforePublication(t *testing.T) {
 	if m.Changes() != before+4 {
 		t.Errorf("Changes %d when Apply returned, want %d (published at once)", m.Changes(), before+4)
 	}
-	if got := <-calls; got.v != before+4 {
-		t.Errorf("after Apply, OnChange got %d, want %d", got.v, before+4)
+	// Published before prepared: a rendering made under Apply's lock would wait for it.
+	if got := <-calls; got != (call{before + 4, before + 4}) {
+		t.Errorf("after Apply, OnChange got %d while Changes was %d, want %d while %d (after publication)", got.v, got.changes, before+4, before+4)
 	}
 	if len(calls) != 0 {
 		t.Errorf("%d more OnChange calls, want none", len(calls))
