@@ -21,10 +21,11 @@ func TestScrapeRequestsAreCountedByHowTheyWereServed(t *testing.T) {
 	sim := startSim(t)
 	cfgFile := filepath.Join(t.TempDir(), "config.yml")
 	writeFile(t, cfgFile, sim.config("contoso"))
-	addr, _ := startServer(t, serverOptions{configFile: cfgFile}, "")
+	addr, logs := startServer(t, serverOptions{configFile: cfgFile}, "")
 	base := "http://" + addr
+	waitReady(t, base, logs) // the first poll is over: its end does not fall between the two GETs
 	scrape(t, base+"/metrics") // waited: the first rendering
-	scrape(t, base+"/metrics") // shared: the same rendering, well within a second
+	scrape(t, base+"/metrics") // shared: the same rendering (waited if a poll ended in between)
 	resp, err := http.Post(base+"/metrics", "text/plain", strings.NewReader(""))
 	if err != nil {
 		t.Fatal(err)
@@ -47,14 +48,11 @@ func TestScrapeRequestsAreCountedByHowTheyWereServed(t *testing.T) {
 		}
 		got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 	}
-	want := map[string]float64{"waited": 1, "shared": 1, "alone": 1}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("served=%q: %v, want %v (all: %v)", k, got[k], v, got)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("served values %v, want exactly %v", got, want)
+	// Exactly: the POST alone, the first GET waited, the second shared. A poll may still end
+	// between the two GETs (the version moves, the second waits for the new rendering), so the
+	// GETs are checked as a pair; scrapecache's tests pin shared exactly.
+	if got["alone"] != 1 || got["waited"] < 1 || got["waited"]+got["shared"] != 2 || len(got) != 3 {
+		t.Errorf("served %v, want alone 1 and the two GETs as waited 1, shared 1 (or waited 2)", got)
 	}
 
 	reg := prometheus.NewRegistry()
