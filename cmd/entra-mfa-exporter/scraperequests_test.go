@@ -23,7 +23,7 @@ func TestScrapeRequestsAreCountedByHowTheyWereServed(t *testing.T) {
 	writeFile(t, cfgFile, sim.config("contoso"))
 	addr, logs := startServer(t, serverOptions{configFile: cfgFile}, "")
 	base := "http://" + addr
-	waitReady(t, base, logs) // the first poll is over: its end does not fall between the two GETs
+	waitReady(t, base, logs)   // the first poll is over: its end does not fall between the two GETs
 	scrape(t, base+"/metrics") // waited: the first rendering
 	scrape(t, base+"/metrics") // shared: the same rendering (waited if a poll ended in between)
 	resp, err := http.Post(base+"/metrics", "text/plain", strings.NewReader(""))
