@@ -13,9 +13,10 @@
 #     the exporter alone (default Go runtime settings, and GOMEMLIMIT=48MiB), journal bytes a day;
 #   - the compressed day per Graph row order (fetches per row, delay to counted);
 #   - /metrics under 50 concurrent scrapers (internal/scrapeload), and the machine's floor: the same
-#     load against a static server of the same bytes;
+#     load against a static server of the same bytes, then of a 31-byte response, and one scraper
+#     alone against the 31-byte response (what a request costs this machine at all);
 #   - --demo at its default rate for 24 hours (peak RSS, must stay under 100 MiB).
-# Takes about 19 minutes; the SDK baseline's first build takes about 2 minutes and 4.7 GB.
+# Takes about 22 minutes; the SDK baseline's first build takes about 2 minutes and 4.7 GB.
 # ENTRA_DAY_ROWS sets the tenant-scale day's rows (default 1000000); BENCH_RAW=1 also prints the
 # benchmarks' own output.
 set -euo pipefail
@@ -132,6 +133,9 @@ row "/metrics: p99 of each of the 3 runs, lowest-highest, ms" "$(spread p99_ms)"
 row "/metrics: scrapes that waited for a rendering, rendered alone (3 runs, ~1,450 scrapes each)" "$(for i in 1 2 3; do json "$out/scrape$i.json" served_waited; done | awk '{ s += $1 } END { print s + 0 }'), $(for i in 1 2 3; do json "$out/scrape$i.json" served_alone; done | awk '{ s += $1 } END { print s + 0 }')" ""
 row "/metrics floor, a static server of the same bytes under the same load: p50 / p99, ms (median of 3)" "$(fmt "$(median floor_p50_ms)") / $(fmt "$(median floor_p99_ms)")" ""
 row "/metrics floor: p99 of each of the 3 runs, lowest-highest, ms" "$(spread floor_p99_ms)" ""
+row "floor, the same load, a 31-byte response: p50 / p99, ms (median of 3)" "$(fmt "$(median empty_p50_ms)") / $(fmt "$(median empty_p99_ms)")" ""
+row "floor, the same load, a 31-byte response: p99 of each run, lowest-highest, ms" "$(spread empty_p99_ms)" ""
+row "floor, one scraper alone 10 times a second, a 31-byte response: p50 / p99, ms (median of 3)" "$(fmt "$(median lone_p50_ms)") / $(fmt "$(median lone_p99_ms)")" ""
 row "/metrics: series, bytes (gzip on the wire)" "$(json "$s" series), $(json "$s" bytes) ($(json "$s" wire_bytes))" ""
 row "/metrics: exporter CPU while scraped and ingesting, cores" "$(fmt "$(median exporter_cpu_cores)")" ""
 row "--demo 24 h at the default rate: peak RSS, MiB" "$(fmt "$(metric "$out/demo.txt" DemoDay 'peak_rss_MiB')")" "< 100"

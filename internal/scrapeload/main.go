@@ -13,7 +13,11 @@
 // Then (-floor) it measures the machine's floor under the same load: the same scrapers, for the
 // same time, against a minimal net/http server in a process of its own (this program again, with
 // -serve) that serves the exporter's own compressed response as static bytes, while the exporter
-// and the simulated tenant keep running. What the exporter adds is the difference.
+// and the simulated tenant keep running. What the exporter adds is the difference. The same
+// server then answers two more loads with a response of a few bytes (a one-line exposition), to
+// show what the machine itself costs a request: the same fifty scrapers on the same schedule
+// ("empty"), and one scraper alone, ten times an interval ("lone": a request arriving at an idle
+// machine, the wake-up latency of its cores).
 // scripts/bench.sh runs it.
 package main
 
@@ -21,6 +25,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -166,19 +171,19 @@ func run() error {
 	time.Sleep(*warmup)
 
 	// Each scraper a client of its own, with one keep-alive connection: N Prometheus servers.
-	newScrapers := func(base string) []scraper {
-		out := make([]scraper, *scrapers)
+	newScrapers := func(n int, base, path string) []scraper {
+		out := make([]scraper, n)
 		for i := range out {
 			if *client == "raw" {
-				out[i] = &rawScraper{addr: strings.TrimPrefix(base, "http://"), readBuf: *readBuf}
+				out[i] = &rawScraper{addr: strings.TrimPrefix(base, "http://"), path: path, readBuf: *readBuf}
 			} else {
-				out[i] = &goScraper{base: base, c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
+				out[i] = &goScraper{url: base + path, c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
 					ReadBufferSize: *readBuf, DisableCompression: true}, Timeout: time.Minute}}
 			}
 		}
 		return out
 	}
-	clients := newScrapers(base)
+	clients := newScrapers(*scrapers, base, "/metrics")
 	// The reads of the exposition and of the counters: a client apart from the scrapers'.
 	reader := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: time.Minute}
 	size, nseries, err := scrapeOnce(reader, base)
@@ -250,12 +255,14 @@ func run() error {
 		"loadgen_cpu_cores":     (self1 - self0).Seconds() / elapsed.Seconds(),
 	}
 	if *floor {
-		f, err := measureFloor(context.Background(), dir, reader, newScrapers, base, *duration, *interval, logf)
+		f, err := measureFloor(context.Background(), dir, reader, newScrapers, *scrapers, base, *duration, *interval, logf)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
-		res["floor_p50_ms"], res["floor_p90_ms"], res["floor_p99_ms"], res["floor_max_ms"] = f.q(0.5), f.q(0.9), f.q(0.99), f.q(1)
-		res["floor_scrapes"], res["floor_failures"] = len(f.lat), f.failures
+		for name, l := range map[string]latencies{"floor": f.same, "empty": f.empty, "lone": f.lone} {
+			res[name+"_p50_ms"], res[name+"_p90_ms"], res[name+"_p99_ms"], res[name+"_max_ms"] = l.q(0.5), l.q(0.9), l.q(0.99), l.q(1)
+			res[name+"_scrapes"], res[name+"_failures"] = len(l.lat), l.failures
+		}
 	}
 	if len(served1) > 0 {
 		// How the exporter's cache served the run's scrapes (and the two reads of the counter):
@@ -284,33 +291,41 @@ func (r burstResult) latencies() latencies {
 	return out
 }
 
+// floors are the machine's floors under load, measured against a static server.
+type floors struct {
+	same  latencies // the exporter's own compressed response, the same scrapers and schedule
+	empty latencies // a response of a few bytes, the same scrapers and schedule
+	lone  latencies // a response of a few bytes, one scraper, ten times an interval
+}
+
 // measureFloor captures the exporter's compressed response once, serves it from a static server
 // in a child process (no gathering, no cache, no ingestion: only net/http writing the same bytes
-// with the same headers), and scrapes that with the same scrapers, warm-up and schedule.
-func measureFloor(ctx context.Context, dir string, reader *http.Client, newScrapers func(string) []scraper, base string, duration, interval time.Duration, logf func(string, ...any)) (latencies, error) {
+// with the same headers), and scrapes that with the same scrapers, warm-up and schedule; then
+// the same server's tiny response, with the same scrapers and with one alone.
+func measureFloor(ctx context.Context, dir string, reader *http.Client, newScrapers func(int, string, string) []scraper, scrapers int, base string, duration, interval time.Duration, logf func(string, ...any)) (floors, error) {
 	body, header, err := fetchMetrics(reader, base, "gzip")
 	if err != nil {
-		return latencies{}, err
+		return floors{}, err
 	}
 	if header.Get("Content-Encoding") != "gzip" {
-		return latencies{}, fmt.Errorf("the exporter's response is not gzip-encoded")
+		return floors{}, fmt.Errorf("the exporter's response is not gzip-encoded")
 	}
 	file := filepath.Join(dir, "metrics.gz")
 	if err := os.WriteFile(file, body, 0o600); err != nil {
-		return latencies{}, err
+		return floors{}, err
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		return latencies{}, err
+		return floors{}, err
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return latencies{}, err
+		return floors{}, err
 	}
 	srv := exec.Command(self, "-serve="+file, "-content-type="+header.Get("Content-Type"), "-listen="+addr)
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
-		return latencies{}, err
+		return floors{}, err
 	}
 	defer func() {
 		_ = srv.Process.Kill()
@@ -318,42 +333,82 @@ func measureFloor(ctx context.Context, dir string, reader *http.Client, newScrap
 	}()
 	floorBase := "http://" + addr
 	if err := waitReady(floorBase, 30*time.Second); err != nil {
-		return latencies{}, err
+		return floors{}, err
 	}
-	floorClients := newScrapers(floorBase)
-	if warm := burst(ctx, floorClients, 2, interval); warm.failures > 0 {
-		return latencies{}, fmt.Errorf("%d warm-up scrapes of the static server failed", warm.failures)
+	// measure warms clients up as the exporter's scrapers were, then scrapes for duration.
+	measure := func(what string, clients []scraper, interval time.Duration) (latencies, error) {
+		if warm := burst(ctx, clients, 2, interval); warm.failures > 0 {
+			return latencies{}, fmt.Errorf("%s: %d warm-up scrapes of the static server failed", what, warm.failures)
+		}
+		time.Sleep(time.Second)
+		logf("floor: %s for %s", what, duration)
+		runCtx, cancel := context.WithTimeout(ctx, duration)
+		defer cancel()
+		run := burst(runCtx, clients, -1, interval)
+		if len(run.scrapes) == 0 {
+			return latencies{}, fmt.Errorf("%s: no successful scrape of the static server (%d failures)", what, run.failures)
+		}
+		return run.latencies(), nil
 	}
-	time.Sleep(time.Second)
-	logf("floor: the same load against a static server of the exporter's %d-byte response for %s", len(body), duration)
-	runCtx, cancel := context.WithTimeout(ctx, duration)
-	defer cancel()
-	run := burst(runCtx, floorClients, -1, interval)
-	if len(run.scrapes) == 0 {
-		return latencies{}, fmt.Errorf("no successful scrape of the static server (%d failures)", run.failures)
+	var f floors
+	if f.same, err = measure(fmt.Sprintf("the same load against a static server of the exporter's %d-byte response", len(body)),
+		newScrapers(scrapers, floorBase, "/metrics"), interval); err != nil {
+		return floors{}, err
 	}
-	return run.latencies(), nil
+	if f.empty, err = measure(fmt.Sprintf("the same load, a %d-byte response", len(tinyExposition)),
+		newScrapers(scrapers, floorBase, tinyPath), interval); err != nil {
+		return floors{}, err
+	}
+	if f.lone, err = measure(fmt.Sprintf("one scraper every %s, a %d-byte response", interval/10, len(tinyExposition)),
+		newScrapers(1, floorBase, tinyPath), interval/10); err != nil {
+		return floors{}, err
+	}
+	return f, nil
 }
 
-// serveStatic serves file as a gzip-encoded exposition of contentType at /metrics (and 200 at
-// /-/ready), with the headers the exporter sends: the floor's server.
+// tinyPath serves tinyExposition, gzip-compressed: what a request costs the machine, whatever
+// the response.
+const tinyPath = "/tiny/metrics"
+
+// tinyExposition is the smallest valid OpenMetrics exposition, compressed: the floor's response
+// of a few bytes.
+var tinyExposition = func() []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write([]byte("# EOF\n"))
+	_ = zw.Close()
+	return buf.Bytes()
+}()
+
+// serveStatic serves file as a gzip-encoded exposition of contentType at /metrics,
+// tinyExposition at tinyPath (and 200 at /-/ready), with the headers the exporter sends: the
+// floor's server.
 func serveStatic(file, contentType, addr string) error {
 	body, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	length := strconv.Itoa(len(body))
+	return http.ListenAndServe(addr, staticMux(body, contentType))
+}
+
+// staticMux is serveStatic's handler.
+func staticMux(body []byte, contentType string) http.Handler {
+	static := func(body []byte) http.HandlerFunc {
+		length := strconv.Itoa(len(body))
+		return func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h["Content-Type"] = []string{contentType}
+			h["Vary"] = []string{"Accept-Encoding"}
+			h["Content-Encoding"] = []string{"gzip"}
+			h["Content-Length"] = []string{length}
+			_, _ = w.Write(body)
+		}
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["Content-Type"] = []string{contentType}
-		h["Vary"] = []string{"Accept-Encoding"}
-		h["Content-Encoding"] = []string{"gzip"}
-		h["Content-Length"] = []string{length}
-		_, _ = w.Write(body)
-	})
+	mux.HandleFunc("/metrics", static(body))
+	mux.HandleFunc(tinyPath, static(tinyExposition))
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
-	return http.ListenAndServe(addr, mux)
+	return mux
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -495,17 +550,17 @@ type scraper interface {
 
 // goScraper scrapes with net/http's client, as Prometheus does.
 type goScraper struct {
-	base string
-	c    *http.Client
+	url string // the exposition's
+	c   *http.Client
 }
 
 func (g *goScraper) scrape(ctx context.Context) (int64, bool, error) {
-	c, base := g.c, g.base
+	c := g.c
 	reused := true
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused },
 	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.url, nil)
 	if err != nil {
 		return 0, reused, err
 	}
@@ -536,6 +591,7 @@ func (g *goScraper) scrape(ctx context.Context) (int64, bool, error) {
 // maps, trace hooks), on the cores the measured server uses too.
 type rawScraper struct {
 	addr    string
+	path    string // the exposition's
 	readBuf int
 	req     []byte
 	conn    net.Conn
@@ -557,7 +613,7 @@ func (s *rawScraper) scrape(ctx context.Context) (int64, bool, error) {
 			return 0, false, err
 		}
 		s.conn, s.r = c, bufio.NewReaderSize(c, s.readBuf)
-		s.req = []byte("GET /metrics HTTP/1.1\r\nHost: " + s.addr + "\r\nUser-Agent: scrapeload\r\nAccept: " + promAccept +
+		s.req = []byte("GET " + s.path + " HTTP/1.1\r\nHost: " + s.addr + "\r\nUser-Agent: scrapeload\r\nAccept: " + promAccept +
 			"\r\nAccept-Encoding: gzip\r\n\r\n")
 	}
 	conn := s.conn
@@ -634,7 +690,7 @@ func servedCounts(c *http.Client, base string) (map[string]float64, error) {
 			continue
 		}
 		served, value, ok := strings.Cut(rest, `"} `)
-		if !ok {
+		if !ok || strings.Contains(served, `"`) { // another label: not the series counted here
 			return nil, fmt.Errorf("unexpected line %q", line)
 		}
 		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
