@@ -696,14 +696,7 @@ func (d *signInDecoder) strings(dst *[]string, field string) error {
 	if err != nil || d.rowErr != nil {
 		return err
 	}
-	switch {
-	case isNull:
-		*dst = nil
-	case n > 0:
-		*dst = d.strs[start:len(d.strs):len(d.strs)]
-	default:
-		*dst = []string{}
-	}
+	*dst = decoded(isNull, n, d.strs, start)
 	return nil
 }
 
@@ -736,14 +729,7 @@ func (d *signInDecoder) stepList(dst *[]AuthenticationDetail) error {
 	if err != nil || d.rowErr != nil {
 		return err
 	}
-	switch {
-	case isNull:
-		*dst = nil
-	case n > 0:
-		*dst = d.steps[start:len(d.steps):len(d.steps)]
-	default:
-		*dst = []AuthenticationDetail{}
-	}
+	*dst = decoded(isNull, n, d.steps, start)
 	return nil
 }
 
@@ -767,14 +753,7 @@ func (d *signInDecoder) providers(dst *[]AuthenticationRequirementPolicy) error 
 	if err != nil || d.rowErr != nil {
 		return err
 	}
-	switch {
-	case isNull:
-		*dst = nil
-	case n > 0:
-		*dst = d.provs[start:len(d.provs):len(d.provs)]
-	default:
-		*dst = []AuthenticationRequirementPolicy{}
-	}
+	*dst = decoded(isNull, n, d.provs, start)
 	return nil
 }
 
@@ -841,13 +820,19 @@ func (d *signInDecoder) caPolicies(dst *[]AppliedConditionalAccessPolicy) error 
 	if err != nil || d.rowErr != nil {
 		return err
 	}
+	*dst = decoded(isNull, n, d.policies, start)
+	return nil
+}
+
+// decoded is the slice an array decoded into arena from start holds: nil for a JSON null, the n
+// elements appended (capacity capped, so that appending to one row's slice never overwrites the
+// next row's), or an empty slice for [] (as encoding/json, which the decoder tests compare with).
+func decoded[T any](isNull bool, n int, arena []T, start int) []T {
 	switch {
 	case isNull:
-		*dst = nil
+		return nil
 	case n > 0:
-		*dst = d.policies[start:len(d.policies):len(d.policies)]
-	default:
-		*dst = []AppliedConditionalAccessPolicy{}
+		return arena[start:len(arena):len(arena)]
 	}
-	return nil
+	return []T{}
 }
