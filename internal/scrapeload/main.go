@@ -174,12 +174,7 @@ func run() error {
 	newScrapers := func(n int, base, path string) []scraper {
 		out := make([]scraper, n)
 		for i := range out {
-			if *client == "raw" {
-				out[i] = &rawScraper{addr: strings.TrimPrefix(base, "http://"), path: path, readBuf: *readBuf}
-			} else {
-				out[i] = &goScraper{url: base + path, c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
-					ReadBufferSize: *readBuf, DisableCompression: true}, Timeout: time.Minute}}
-			}
+			out[i] = newScraper(*client, base, path, *readBuf)
 		}
 		return out
 	}
@@ -546,6 +541,16 @@ func waitReady(base string, timeout time.Duration) error {
 // returns the bytes received and whether it reused its connection.
 type scraper interface {
 	scrape(ctx context.Context) (int64, bool, error)
+}
+
+// newScraper returns a scraper of base+path with the client kind ("go" or "raw") and a
+// connection read buffer of readBuf bytes.
+func newScraper(kind, base, path string, readBuf int) scraper {
+	if kind == "raw" {
+		return &rawScraper{addr: strings.TrimPrefix(base, "http://"), path: path, readBuf: readBuf}
+	}
+	return &goScraper{url: base + path, c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
+		ReadBufferSize: readBuf, DisableCompression: true}, Timeout: time.Minute}}
 }
 
 // goScraper scrapes with net/http's client, as Prometheus does.

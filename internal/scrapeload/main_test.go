@@ -16,15 +16,8 @@ import (
 	"time"
 )
 
-// scraperKinds builds each kind of scraper for a server's base URL and path.
-var scraperKinds = map[string]func(base, path string) scraper{
-	"go": func(base, path string) scraper {
-		return &goScraper{url: base + path, c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}}
-	},
-	"raw": func(base, path string) scraper {
-		return &rawScraper{addr: strings.TrimPrefix(base, "http://"), path: path, readBuf: 4096}
-	},
-}
+// scraperKinds are the load generator's two clients (-client).
+var scraperKinds = []string{"go", "raw"}
 
 // TestScrapersReadTheWholeResponse: both clients ask as Prometheus does, read the whole body
 // (larger than any read buffer), report its size, and keep their connection alive.
@@ -45,7 +38,7 @@ func TestScrapersReadTheWholeResponse(t *testing.T) {
 		}))
 	)
 	defer srv.Close()
-	for kind, newScraper := range scraperKinds {
+	for _, kind := range scraperKinds {
 		t.Run(kind, func(t *testing.T) {
 			mu.Lock()
 			asked = nil
@@ -54,7 +47,7 @@ func TestScrapersReadTheWholeResponse(t *testing.T) {
 				path string
 				size int
 			}{{"/metrics", len(body)}, {tinyPath, len(tinyExposition)}} {
-				s := newScraper(srv.URL, c.path)
+				s := newScraper(kind, srv.URL, c.path, 4096)
 				for i, wantReused := range []bool{false, true, true} {
 					n, reused, err := s.scrape(context.Background())
 					if err != nil {
@@ -105,12 +98,12 @@ func TestScrapersReportBadResponses(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	for kind, newScraper := range scraperKinds {
+	for _, kind := range scraperKinds {
 		t.Run(kind, func(t *testing.T) {
-			if _, _, err := newScraper(srv.URL, "/status").scrape(context.Background()); err == nil || !strings.Contains(err.Error(), "503") {
+			if _, _, err := newScraper(kind, srv.URL, "/status", 4096).scrape(context.Background()); err == nil || !strings.Contains(err.Error(), "503") {
 				t.Errorf("HTTP 503: error %v, want one naming 503", err)
 			}
-			s := newScraper(srv.URL, "/close")
+			s := newScraper(kind, srv.URL, "/close", 4096)
 			for i := range 2 {
 				n, reused, err := s.scrape(context.Background())
 				if err != nil || n != 3 || reused {
@@ -119,10 +112,10 @@ func TestScrapersReportBadResponses(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := scraperKinds["raw"](srv.URL, "/chunked").scrape(context.Background()); err == nil || !strings.Contains(err.Error(), "Transfer-Encoding") {
+	if _, _, err := newScraper("raw", srv.URL, "/chunked", 4096).scrape(context.Background()); err == nil || !strings.Contains(err.Error(), "Transfer-Encoding") {
 		t.Errorf("raw client, chunked body: error %v, want one naming Transfer-Encoding", err)
 	}
-	if n, _, err := scraperKinds["go"](srv.URL, "/chunked").scrape(context.Background()); err != nil || n != int64(len("part one\npart two\n")) {
+	if n, _, err := newScraper("go", srv.URL, "/chunked", 4096).scrape(context.Background()); err != nil || n != int64(len("part one\npart two\n")) {
 		t.Errorf("go client, chunked body: %d bytes, %v; want %d", n, err, len("part one\npart two\n"))
 	}
 }
