@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -220,5 +222,113 @@ func TestServedCounts(t *testing.T) {
 	defer bad.Close()
 	if _, err := servedCounts(bad.Client(), bad.URL); err == nil {
 		t.Error("servedCounts read a line with another label; want an error")
+	}
+}
+
+// TestMain lets this test binary be the floor's static server: measureFloor starts its own
+// executable with -serve, which in a test is the test binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "-serve=") {
+		fs := flag.NewFlagSet("serve", flag.ExitOnError)
+		file, contentType, listen := fs.String("serve", "", ""), fs.String("content-type", "", ""), fs.String("listen", "", "")
+		_ = fs.Parse(os.Args[1:])
+		if err := serveStatic(*file, *contentType, *listen); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// sizeRecorder records the sizes of the responses its scraper got.
+type sizeRecorder struct {
+	scraper
+	mu    *sync.Mutex
+	sizes map[int64]bool
+}
+
+func (r sizeRecorder) scrape(ctx context.Context) (int64, bool, error) {
+	n, reused, err := r.scraper.scrape(ctx)
+	if err == nil {
+		r.mu.Lock()
+		r.sizes[n] = true
+		r.mu.Unlock()
+	}
+	return n, reused, err
+}
+
+// TestMeasureFloorScrapesEachLoad: the floor's three loads are the exporter's own compressed
+// bytes to the same number of scrapers, the tiny response to as many, and the tiny response to
+// one scraper ten times as often; all from a static server, never the exporter.
+func TestMeasureFloorScrapesEachLoad(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = io.WriteString(zw, strings.Repeat("entra_signins_total{tenant=\"t\"} 1\n", 2000)+"# EOF\n")
+	_ = zw.Close()
+	body := buf.Bytes()
+	const contentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		if r.Header.Get("Accept-Encoding") == "gzip" {
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(body)
+			return
+		}
+		_, _ = io.WriteString(w, "# EOF\n")
+	}))
+	defer exporter.Close()
+
+	var (
+		mu    sync.Mutex
+		loads []string
+		sizes []map[int64]bool
+	)
+	newScrapers := func(n int, base, path string) []scraper {
+		if base == exporter.URL {
+			t.Errorf("a floor load scrapes the exporter (%s)", base)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		loads = append(loads, fmt.Sprintf("%d %s", n, path))
+		seen := map[int64]bool{}
+		sizes = append(sizes, seen)
+		out := make([]scraper, n)
+		for i := range out {
+			out[i] = sizeRecorder{scraper: newScraper("go", base, path, 4096), mu: &mu, sizes: seen}
+		}
+		return out
+	}
+	f, err := measureFloor(context.Background(), t.TempDir(), exporter.Client(), newScrapers, 3, exporter.URL,
+		600*time.Millisecond, 300*time.Millisecond, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"3 /metrics", "3 " + tinyPath, "1 " + tinyPath}; fmt.Sprint(loads) != fmt.Sprint(want) {
+		t.Fatalf("loads %q, want %q", loads, want)
+	}
+	for i, want := range []int{len(body), len(tinyExposition), len(tinyExposition)} {
+		if fmt.Sprint(sizes[i]) != fmt.Sprint(map[int64]bool{int64(want): true}) {
+			t.Errorf("load %q got responses of %v bytes, want %d only", loads[i], sizes[i], want)
+		}
+	}
+	// 600 ms: at most 2 scrapes per scraper every 300 ms; about 19 for the lone one every 30 ms.
+	if f.same.failures+f.empty.failures+f.lone.failures != 0 || len(f.same.lat) == 0 || len(f.same.lat) > 6 || len(f.empty.lat) > 6 {
+		t.Errorf("same load %d scrapes (%d failed), empty %d (%d failed); want 1-6 each, none failed",
+			len(f.same.lat), f.same.failures, len(f.empty.lat), f.empty.failures)
+	}
+	if len(f.lone.lat) < 6 {
+		t.Errorf("the lone scraper scraped %d times in 600 ms every 30 ms, want 6 at least", len(f.lone.lat))
+	}
+
+	// An exporter that does not compress has no response to stand in for.
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "# EOF\n")
+	}))
+	defer plain.Close()
+	if _, err := measureFloor(context.Background(), t.TempDir(), plain.Client(), newScrapers, 3, plain.URL, time.Second, time.Second, t.Logf); err == nil || !strings.Contains(err.Error(), "gzip") {
+		t.Errorf("an uncompressed exporter response: error %v, want one saying it is not gzip-encoded", err)
 	}
 }
