@@ -46,18 +46,12 @@ func (r *tenantRunner) start(parent context.Context) {
 	go func() {
 		defer wg.Done()
 		interval := time.Duration(r.cfg.SignIns.PollInterval)
-		for {
-			// The reconcile read may use three quarters of the interval, then yields to the next
-			// fresh read: a backlog drains at the budget without starving the freshest rows.
+		every(ctx, interval, func() {
+			// The reconcile and backlog reads may use three quarters of the interval, then yield
+			// to the next fresh read: a backlog drains at the budget without starving the freshest
+			// rows.
 			_ = r.source.poll(ctx, r.client, time.Now().Add(interval*3/4)) // errors are counted and logged by the source
-			t := time.NewTimer(interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
+		})
 	}()
 	go func() {
 		wg.Wait()
@@ -65,11 +59,16 @@ func (r *tenantRunner) start(parent context.Context) {
 	}()
 }
 
-// every runs f now and then every interval until ctx is done.
+// every runs f now and then at a fixed rate, one start every interval, until ctx is done. A run
+// that takes longer than the interval is followed by the next at once (missed starts are not
+// made up). A fixed rate rather than a pause after each run: a sign-in poll that spends its time
+// box draining a backlog would otherwise leave the request budget idle for a whole interval
+// after it.
 func every(ctx context.Context, interval time.Duration, f func()) {
-	for {
+	for ctx.Err() == nil {
+		next := time.Now().Add(interval)
 		f()
-		t := time.NewTimer(interval)
+		t := time.NewTimer(time.Until(next))
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -323,6 +323,8 @@ func (s *signInSource) readSlice(ctx context.Context, client *graph.Client, w wi
 	} else {
 		*span = nextSpan(*span, complete, poisoned, quick)
 	}
+	s.logger.Debug("sign-in slice read", "tenant", s.tenant, "pass", pass, "from", w.From, "to", w.To,
+		"complete", complete, "took", time.Since(started), "next_span", *span, "err", err)
 	if !poisoned {
 		delete(s.poison, pass)
 		return complete, err

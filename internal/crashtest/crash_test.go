@@ -336,16 +336,36 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 	p := start(t, bin, config, storage, logPath)
 	defer p.kill()
 	var fams map[string]*modelFamily
-	catchUp := time.Now().Add(5 * time.Minute)
+	// From a near-empty state the last run needs about 3 minutes of request budget to read the
+	// 90 minutes (CRASH_ITERATIONS=1: 174 and 185 s on a quiet machine); the limit leaves room
+	// for a loaded one. Its progress is logged every 10 s, so a run that does not make it shows
+	// where it stalled.
+	const catchUpLimit = 8 * time.Minute
+	lastStart := time.Now()
+	catchUp := lastStart.Add(catchUpLimit)
+	nextReport := lastStart
+	caughtUp := false
 	for time.Now().Before(catchUp) {
 		if f := p.scrape(); f != nil {
 			fams = f
 			seen.check(t, "last run", f)
+			if time.Now().After(nextReport) {
+				nextReport = time.Now().Add(10 * time.Second)
+				tl := map[string]string{"tenant": "crash"}
+				t.Logf("last run +%v: rows %v/%d, backlog %vs, dedup ids %v, fetched fresh %v reconcile %v backlog %v, requests %v, throttled %v",
+					time.Since(lastStart).Round(time.Second), f["entra_signins_total"].sum(), want,
+					f["entra_ingest_backlog_seconds"].value(tl), f["entra_ingest_dedup_ids"].value(tl),
+					f["entra_ingest_rows_fetched_total"].value(map[string]string{"pass": "fresh"}),
+					f["entra_ingest_rows_fetched_total"].value(map[string]string{"pass": "reconcile"}),
+					f["entra_ingest_rows_fetched_total"].value(map[string]string{"pass": "backlog"}),
+					byLabel(f["entra_graph_requests_total"], "endpoint"), f["entra_graph_throttled_total"].sum())
+			}
 			done := f["entra_signins_total"].sum() >= float64(want) &&
 				f["entra_ingest_backlog_seconds"].value(map[string]string{"tenant": "crash"}) == 0 &&
 				f["entra_ingest_dedup_ids"].value(map[string]string{"tenant": "crash"}) == 0 &&
 				len(f["entra_ingest_dedup_ids"].series) > 0
 			if done && allFinal(p.detections(), scripted) {
+				caughtUp = true
 				break
 			}
 		}
@@ -353,6 +373,11 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 	}
 	if fams == nil {
 		t.Fatal("the last exporter run never answered")
+	}
+	if !caughtUp {
+		t.Errorf("the last run had not counted every row, drained its backlog and concluded every scripted episode after %v (its progress is logged above); the comparisons below show what was missing", catchUpLimit)
+	} else {
+		t.Logf("the last run caught up in %v", time.Since(lastStart).Round(time.Second))
 	}
 	t.Logf("order %s: %d kill/restart cycles; ground truth: %d flows, %d rows; fetched %v rows",
 		order, n, truth.Flows, want, fams["entra_ingest_rows_fetched_total"].sum())
@@ -446,6 +471,17 @@ func compare(t *testing.T, what string, got, want map[string]float64) {
 	if len(diffs) > 0 {
 		t.Errorf("%s differ from the ground truth (%d keys):\n%s", what, len(diffs), strings.Join(diffs, "\n"))
 	}
+}
+
+// byLabel sums a family's series by the values of one label.
+func byLabel(f *modelFamily, label string) map[string]float64 {
+	out := map[string]float64{}
+	if f != nil {
+		for _, s := range f.series {
+			out[s.labels[label]] += s.value
+		}
+	}
+	return out
 }
 
 func tail(b []byte, n int) string {
