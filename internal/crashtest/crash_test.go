@@ -336,10 +336,11 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 	p := start(t, bin, config, storage, logPath)
 	defer p.kill()
 	var fams map[string]*modelFamily
-	// From a near-empty state the last run needs about 3 minutes of request budget to read the
-	// 90 minutes (CRASH_ITERATIONS=1: 174 and 185 s on a quiet machine); the limit leaves room
-	// for a loaded one. Its progress is logged every 10 s, so a run that does not make it shows
-	// where it stalled.
+	// The killed runs leave most of the 90 minutes to the last one (each dies while re-reading
+	// the first pages of its first slice), which then needs about 3 minutes of request budget
+	// (2m49s and 2m59s on a quiet machine; "caught up" below). The limit leaves room for a loaded
+	// machine. Progress is logged every 10 s, so a run that does not make it shows where it
+	// stalled.
 	const catchUpLimit = 8 * time.Minute
 	lastStart := time.Now()
 	catchUp := lastStart.Add(catchUpLimit)
