@@ -92,3 +92,51 @@ func TestBacklogDoesNotStarveFreshRows(t *testing.T) {
 		t.Errorf("counted %v rows, want 245", got)
 	}
 }
+
+// TestBacklogSpanStaysUnderTheLengthTheTimeBoxCut: once the time box cut a slice, slices that
+// finish quickly no longer double the span back to that length while the pass is behind (a cut
+// slice is read again from its start, so swinging between the two lengths spends requests for
+// nothing); once the pass has caught up, the ceiling is forgotten.
+func TestBacklogSpanStaysUnderTheLengthTheTimeBoxCut(t *testing.T) {
+	start := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
+	clk := &testClock{now: start}
+	env := newTestEnv(t, simtenant.Options{PageSize: 20, RateLimit: -1, NoPadding: true}, config.SignIns{
+		SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(15 * time.Minute),
+		ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(3 * time.Hour),
+		EventTypes: []string{"interactive"},
+	}, clk.Now, t.TempDir())
+	// 20 rows every 15 minutes from 2h55m ago to 40 minutes ago: all in the gap the first poll
+	// leaves ([now-3h, now-20m]).
+	for i := range 10 {
+		at := start.Add(-3*time.Hour + 5*time.Minute + time.Duration(i)*15*time.Minute)
+		if err := env.sim.LoadFixture(bytes.NewReader(simpleRows(t, fmt.Sprintf("old%d", i), 20, at))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := env.manager.tenants["fixture"].source
+	// Poll 1, its time box already over: the first slice (the initial hour, 80 rows in 4 pages)
+	// stops after its first page. The span halves, and the hour becomes the ceiling.
+	if err := env.manager.pollOnceUntil(context.Background(), "fixture", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if src.backlogSpan != 30*time.Minute || src.ceiling[passBacklog] != time.Hour {
+		t.Fatalf("after a cut hour: span %v, ceiling %v; want 30m0s, 1h0m0s", src.backlogSpan, src.ceiling[passBacklog])
+	}
+	// Poll 2, a minute's box: the 2h40m gap in 30-minute slices, each finished at once. Doubling
+	// would reach the hour the box cut: the span stays at 30 minutes until the gap is read.
+	if err := env.manager.pollOnceUntil(context.Background(), "fixture", time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(env.manager.metrics.Backlog.WithLabelValues("fixture", sourceSignIns)); got != 0 {
+		t.Fatalf("backlog after poll 2: %v s, want 0", got)
+	}
+	if src.backlogSpan != 30*time.Minute {
+		t.Errorf("span after slices that finished at once under a 1h ceiling: %v, want 30m0s", src.backlogSpan)
+	}
+	if c, ok := src.ceiling[passBacklog]; ok {
+		t.Errorf("the backlog pass caught up and still holds a ceiling of %v", c)
+	}
+	if got := env.sum(t, "entra_signins_total"); got != 200 {
+		t.Errorf("counted %v rows, want 200", got)
+	}
+}

@@ -263,15 +263,25 @@ func wholeSpan(span time.Duration) time.Duration {
 
 // nextSpan adapts a pass's span after a read: halved when the read did not finish in its time
 // box or failed on a malformed page (which also isolates a poison range), doubled when it
-// finished using less than a third of the time it had.
-func nextSpan(span time.Duration, complete, failed, quick bool) time.Duration {
+// finished using less than a third of the time it had. ceiling (0: none) is the shortest span
+// the time box cut since the pass last caught up: a quick read does not grow the span back to
+// it. (A read is quick when the budget had gathered, not only when its pages were few: without
+// the ceiling, the span would swing between a length that finishes and one the box cuts, and
+// every cut slice's pages would be read again.) It returns the new span and ceiling.
+func nextSpan(span, ceiling time.Duration, complete, failed, quick bool) (time.Duration, time.Duration) {
 	switch {
-	case failed || !complete:
-		return wholeSpan(span / 2)
+	case failed:
+		return wholeSpan(span / 2), ceiling
+	case !complete:
+		return wholeSpan(span / 2), wholeSpan(span)
 	case quick:
-		return min(wholeSpan(span)*2, maxSpan)
+		grown := min(wholeSpan(span)*2, maxSpan)
+		if ceiling > 0 && grown >= ceiling {
+			return wholeSpan(span), ceiling
+		}
+		return grown, ceiling
 	}
-	return wholeSpan(span)
+	return wholeSpan(span), ceiling
 }
 
 func earliest(t time.Time, more ...time.Time) time.Time {

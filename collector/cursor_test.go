@@ -292,22 +292,31 @@ func TestBacklog(t *testing.T) {
 
 func TestNextSpan(t *testing.T) {
 	for _, tc := range []struct {
-		span                    time.Duration
+		span, ceiling           time.Duration
 		complete, failed, quick bool
-		want                    time.Duration
+		want, wantCeiling       time.Duration
 	}{
-		{time.Hour, false, false, false, 30 * time.Minute}, // cut by the time box
-		{time.Hour, false, true, false, 30 * time.Minute},  // malformed page: narrow it down
-		{time.Hour, true, false, true, 2 * time.Hour},      // finished early
-		{time.Hour, true, false, false, time.Hour},         // finished, used most of the box
-		{minSpan, false, false, false, minSpan},
+		{time.Hour, 0, false, false, false, 30 * time.Minute, time.Hour}, // cut by the time box: the ceiling is the cut span
+		{time.Hour, 0, false, true, false, 30 * time.Minute, 0},          // malformed page: narrow it down, no ceiling (not about time)
+		{time.Hour, 0, true, false, true, 2 * time.Hour, 0},              // finished early
+		{time.Hour, 0, true, false, false, time.Hour, 0},                 // finished, used most of the box
+		{minSpan, 0, false, false, false, minSpan, minSpan},
 		// Windows are whole seconds: 1m15s halves to 37s, not 37.5s.
-		{75 * time.Second, false, false, false, 37 * time.Second},
-		{1500 * time.Millisecond, true, false, true, 2 * time.Second},
-		{maxSpan, true, false, true, maxSpan},
+		{75 * time.Second, 0, false, false, false, 37 * time.Second, 75 * time.Second},
+		{1500 * time.Millisecond, 0, true, false, true, 2 * time.Second, 0},
+		{maxSpan, 0, true, false, true, maxSpan, 0},
+		// Under a ceiling: a quick read grows the span only while it stays below the span the box
+		// cut; a cut lowers the ceiling; a plain or failed read keeps it.
+		{15 * time.Minute, 30 * time.Minute, true, false, true, 15 * time.Minute, 30 * time.Minute},
+		{15 * time.Minute, 31 * time.Minute, true, false, true, 30 * time.Minute, 31 * time.Minute},
+		{15 * time.Minute, 30 * time.Minute, false, false, false, 7*time.Minute + 30*time.Second, 15 * time.Minute},
+		{15 * time.Minute, 30 * time.Minute, true, false, false, 15 * time.Minute, 30 * time.Minute},
+		{15 * time.Minute, 30 * time.Minute, false, true, false, 7*time.Minute + 30*time.Second, 30 * time.Minute},
 	} {
-		if got := nextSpan(tc.span, tc.complete, tc.failed, tc.quick); got != tc.want {
-			t.Errorf("nextSpan(%v, complete=%v, failed=%v, quick=%v) = %v, want %v", tc.span, tc.complete, tc.failed, tc.quick, got, tc.want)
+		got, gotCeiling := nextSpan(tc.span, tc.ceiling, tc.complete, tc.failed, tc.quick)
+		if got != tc.want || gotCeiling != tc.wantCeiling {
+			t.Errorf("nextSpan(%v, ceiling %v, complete=%v, failed=%v, quick=%v) = %v, ceiling %v; want %v, ceiling %v",
+				tc.span, tc.ceiling, tc.complete, tc.failed, tc.quick, got, gotCeiling, tc.want, tc.wantCeiling)
 		}
 	}
 }

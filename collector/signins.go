@@ -79,8 +79,10 @@ type signInSource struct {
 	health  pollHealth
 	summary *summaryRing // the landing page's last 24 hours, committed with the counters (summary.go)
 
-	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan).
+	// Read spans of the reconcile and backlog passes, adapted to the tenant's volume (nextSpan),
+	// and each pass's ceiling: the shortest span the time box cut since the pass last caught up.
 	reconcileSpan, backlogSpan time.Duration
+	ceiling                    map[string]time.Duration
 	// poison counts consecutive malformed-page failures of the same smallest window, per pass.
 	poison map[string]poisonStreak
 	// boundIgnored is set once Graph returned rows after a read's upper bound: slices then no
@@ -121,6 +123,7 @@ func newSignInSource(tenant string, settings config.SignIns, m *Metrics, st *ten
 		tenant: tenant, metrics: m, users: users, store: store, logger: logger, now: now,
 		unknown: newUnknownLog(logger, 1000), settings: settings, seen: map[string]int64{},
 		reconcileSpan: initialSpan, backlogSpan: initialSpan, poison: map[string]poisonStreak{},
+		ceiling: map[string]time.Duration{},
 	}
 	if st != nil {
 		s.cur = cursors{Fresh: st.Fresh, Reconcile: st.Reconcile, Gaps: st.Gaps, Forgotten: st.Forgotten}
@@ -261,6 +264,7 @@ func (s *signInSource) readBehind(ctx context.Context, client *graph.Client, dea
 		c, w, ok := planReconcile(s.cur, s.now(), t, s.reconcileSpan)
 		s.cur = c
 		if !ok {
+			delete(s.ceiling, passReconcile) // caught up: the rows per second may differ next time
 			break
 		}
 		complete, err := s.readSlice(ctx, client, w, passReconcile, &s.reconcileSpan, deadline)
@@ -278,6 +282,7 @@ func (s *signInSource) readBehind(ctx context.Context, client *graph.Client, dea
 	for {
 		w, ok := planGap(s.cur, s.now(), t, s.backlogSpan)
 		if !ok {
+			delete(s.ceiling, passBacklog)
 			return nil
 		}
 		complete, err := s.readSlice(ctx, client, w, passBacklog, &s.backlogSpan, deadline)
@@ -321,7 +326,7 @@ func (s *signInSource) readSlice(ctx context.Context, client *graph.Client, w wi
 	if s.boundIgnored {
 		*span = maxSpan
 	} else {
-		*span = nextSpan(*span, complete, poisoned, quick)
+		*span, s.ceiling[pass] = nextSpan(*span, s.ceiling[pass], complete, poisoned, quick)
 	}
 	s.logger.Debug("sign-in slice read", "tenant", s.tenant, "pass", pass, "from", w.From, "to", w.To,
 		"complete", complete, "took", time.Since(started), "next_span", *span, "err", err)

@@ -338,7 +338,7 @@ func crashRun(t *testing.T, bin string, seed int64, order simtenant.Order) {
 	var fams map[string]*modelFamily
 	// The killed runs leave most of the 90 minutes to the last one (each dies while re-reading
 	// the first pages of its first slice), which then needs about 3 minutes of request budget
-	// (2m49s and 2m59s on a quiet machine; "caught up" below). The limit leaves room for a loaded
+	// (2m34s and 2m31s on a quiet machine; "caught up" below). The limit leaves room for a loaded
 	// machine. Progress is logged every 10 s, so a run that does not make it shows where it
 	// stalled.
 	const catchUpLimit = 8 * time.Minute
