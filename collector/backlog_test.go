@@ -33,11 +33,12 @@ func simpleRows(t *testing.T, prefix string, n int, created time.Time) []byte {
 	return data
 }
 
-// TestBacklogDoesNotStarveFreshRows starts with three hours of backlog and a reconcile read that
-// may only read one page per poll (its time box is used up at once), and checks that every poll
-// still counts the rows that settled since the previous one, while the backlog drains oldest
-// first and entra_ingest_backlog_seconds goes down to zero.
-func TestBacklogDoesNotStarveFreshRows(t *testing.T) {
+// newBacklogEnv starts a tenant whose first poll, at start, leaves three hours of backlog: a
+// 3-hour look-back, settle 5 min, reconcile delay 15 min (the gap is [start-3h, start-20m]), and
+// 20 rows every 15 minutes from 2h55m to 40 minutes before start (200 rows, all in the gap),
+// read in pages of 20 with no request limit.
+func newBacklogEnv(t *testing.T) (*testEnv, *testClock, time.Time) {
+	t.Helper()
 	start := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
 	clk := &testClock{now: start}
 	env := newTestEnv(t, simtenant.Options{PageSize: 20, RateLimit: -1, NoPadding: true}, config.SignIns{
@@ -45,13 +46,21 @@ func TestBacklogDoesNotStarveFreshRows(t *testing.T) {
 		ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(3 * time.Hour),
 		EventTypes: []string{"interactive"},
 	}, clk.Now, t.TempDir())
-	// The backlog: 200 rows spread over the three hours before the fresh window.
 	for i := range 10 {
 		at := start.Add(-3*time.Hour + 5*time.Minute + time.Duration(i)*15*time.Minute)
 		if err := env.sim.LoadFixture(bytes.NewReader(simpleRows(t, fmt.Sprintf("old%d", i), 20, at))); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return env, clk, start
+}
+
+// TestBacklogDoesNotStarveFreshRows starts with three hours of backlog and a reconcile read that
+// may only read one page per poll (its time box is used up at once), and checks that every poll
+// still counts the rows that settled since the previous one, while the backlog drains oldest
+// first and entra_ingest_backlog_seconds goes down to zero.
+func TestBacklogDoesNotStarveFreshRows(t *testing.T) {
+	env, clk, start := newBacklogEnv(t)
 	m := env.manager.metrics
 	fetched := func(pass string) float64 {
 		return testutil.ToFloat64(m.RowsFetched.WithLabelValues("fixture", sourceSignIns, pass))
@@ -98,21 +107,7 @@ func TestBacklogDoesNotStarveFreshRows(t *testing.T) {
 // slice is read again from its start, so swinging between the two lengths spends requests for
 // nothing); once the pass has caught up, the ceiling is forgotten.
 func TestBacklogSpanStaysUnderTheLengthTheTimeBoxCut(t *testing.T) {
-	start := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
-	clk := &testClock{now: start}
-	env := newTestEnv(t, simtenant.Options{PageSize: 20, RateLimit: -1, NoPadding: true}, config.SignIns{
-		SettleDelay: config.Duration(5 * time.Minute), ReconcileDelay: config.Duration(15 * time.Minute),
-		ReconcileInterval: config.Duration(5 * time.Minute), Lookback: config.Duration(3 * time.Hour),
-		EventTypes: []string{"interactive"},
-	}, clk.Now, t.TempDir())
-	// 20 rows every 15 minutes from 2h55m ago to 40 minutes ago: all in the gap the first poll
-	// leaves ([now-3h, now-20m]).
-	for i := range 10 {
-		at := start.Add(-3*time.Hour + 5*time.Minute + time.Duration(i)*15*time.Minute)
-		if err := env.sim.LoadFixture(bytes.NewReader(simpleRows(t, fmt.Sprintf("old%d", i), 20, at))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	env, _, _ := newBacklogEnv(t)
 	src := env.manager.tenants["fixture"].source
 	// Poll 1, its time box already over: the first slice (the initial hour, 80 rows in 4 pages)
 	// stops after its first page. The span halves, and the hour becomes the ceiling.
