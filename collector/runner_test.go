@@ -16,10 +16,18 @@ func TestEveryKeepsAFixedRate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1800*time.Millisecond)
 	defer cancel()
 	var starts []time.Time
+	called := time.Now()
 	every(ctx, interval, func() {
 		starts = append(starts, time.Now())
 		time.Sleep(interval * 3 / 4)
 	})
+	// The first run is at once: a loop that waited an interval first would still make 4 starts.
+	if len(starts) == 0 {
+		t.Fatal("no run in 1.8 s")
+	}
+	if d := starts[0].Sub(called); d > interval/2 {
+		t.Fatalf("first run %v after the call, want at once", d)
+	}
 	if len(starts) < 4 || len(starts) > 5 {
 		t.Fatalf("%d starts in 1.8 s at a 400 ms interval with 300 ms runs, want 5 (4 on a slow machine)", len(starts))
 	}
